@@ -1,0 +1,100 @@
+// The G: goro's unit of scheduling.
+//
+// A G is one logical thread of control: a chain of goro::task frames, the
+// outermost of which (the "root") was handed to go()/co_spawn(). The chain is
+// linked through the promises (each child promise names its continuation, its
+// awaiting parent) and every promise in the chain points at the same g.
+//
+// The trampoline. A G never resumes one of its own frames from inside
+// another: awaiting a child task, returning from it, parking and yielding all
+// *suspend* the current frame and leave a note in the g saying what should
+// happen next:
+//
+//   tail  set     -> the M resumes `tail` at once (a call into a child task,
+//                    or a return to the parent). Loop.
+//   kind == park  -> the G wants to sleep; the M runs `park_fn(park_arg, g)`
+//                    to publish it to whoever will wake it (see below).
+//   kind == yield -> the G goes to the back of the global queue (Gosched).
+//   kind == done  -> the root frame finished; the G is released.
+//
+// The loop that reads these notes (scheduler::execute) runs on the M's own
+// stack, so a chain of ten million synchronous co_awaits never grows the
+// stack, whatever the compiler does with symmetric transfer (g++ 12 does not
+// emit the tail call below -O2 or under sanitizers).
+//
+// The publication rule. Once a G is reachable by another thread (on a run
+// queue, a wait list, a join word), that thread may resume it, run it to
+// completion and free its frames. So no awaiter publishes its G from
+// await_suspend: it records park_fn/park_arg, the frame to resume in
+// `resume`, and returns. The M calls park_fn after the frame is fully
+// suspended and, once park_fn returns true (published), never touches the g
+// again. park_fn returning false means "the event already happened": the M
+// resumes the G at once, like Go's gopark unlock function failing.
+//
+// Exactly-once wake-up. A parked G is made runnable by whoever wins the
+// single atomic transition that published it (for a join: the exchange on
+// join_word), so two wakers can never both enqueue it.
+#ifndef GORO_RUNTIME_INTERNAL_G_H_
+#define GORO_RUNTIME_INTERNAL_G_H_
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+
+namespace goro::internal {
+
+class scheduler;
+struct g;
+struct promise_base;
+
+// Publishes a parked G. Runs on the M after the G's frame is suspended.
+// Returns true if the G is now owned by its waker (the M must not touch it
+// again), false if it should be resumed immediately.
+using park_commit_fn = bool (*)(void* arg, g* gp);
+
+enum class suspend_kind : std::uint8_t { none, park, yield, done };
+
+// Lifecycle, for shutdown and assertions. Written with relaxed stores: every
+// transition is also ordered by the queue or join word that hands the G over.
+enum class g_status : std::uint8_t { free, runnable, running, waiting, dead };
+
+// join_word values other than a waiter's g*.
+inline constexpr std::uintptr_t kJoinNone = 0;  // running, nobody waiting
+inline constexpr std::uintptr_t kJoinDone = 1;  // root frame finished
+
+struct g {
+  // --- trampoline notes, touched only by the thread running the G ---
+  std::coroutine_handle<> tail{};    // resume this next (child call/return)
+  std::coroutine_handle<> resume{};  // where the G continues when scheduled
+  suspend_kind kind = suspend_kind::none;
+  park_commit_fn park_fn = nullptr;
+  void* park_arg = nullptr;
+
+  // --- identity and ownership ---
+  std::coroutine_handle<> root{};    // owned root frame; null when released
+  promise_base* root_promise = nullptr;
+  std::uint64_t id = 0;
+  scheduler* sched = nullptr;
+  std::atomic<g_status> status{g_status::free};
+
+  // Intrusive link: run queues (global), wait lists, free lists. A G is on
+  // at most one of them at a time.
+  g* link = nullptr;
+  // Every g ever allocated by a scheduler (Go's allgs); walked at shutdown.
+  g* all_next = nullptr;
+
+  // --- join state (co_spawn) ---
+  // kJoinNone, kJoinDone, or the g* of the single G waiting in a join.
+  std::atomic<std::uintptr_t> join_word{kJoinNone};
+  // References to the g and its root frame: one held by the running G until
+  // it finishes, one by a live join_handle. The last to drop releases both.
+  std::atomic<std::uint32_t> refs{0};
+  // Set when a join handle took the root's exception; an exception nobody
+  // took ends the process when the G is released (a Go panic).
+  bool exception_observed = false;
+};
+
+}  // namespace goro::internal
+
+#endif  // GORO_RUNTIME_INTERNAL_G_H_

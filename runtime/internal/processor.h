@@ -1,0 +1,79 @@
+// processor: a P, the right to run Gs.
+//
+// There are exactly `procs` Ps (GOMAXPROCS). An M (OS thread) must hold a P
+// to run Gs, so at most `procs` Gs run at once however many Ms exist. A P
+// owns:
+//  - runq: a 256-slot lock-free ring (run_queue.h), pushed only by its owner;
+//  - runnext: one slot for the G most recently spawned or readied by the G
+//    running here. It runs next and inherits the current time slice, which
+//    keeps a producer/consumer pair on one P with warm caches (Go's rule);
+//  - a free list of g structs and a cache of G ids, so that spawning touches
+//    no shared state in the common case;
+//  - its statistics counters.
+// Ownership of a P passes between Ms only under the scheduler lock (idle
+// list) or through parker::unpark (machine::next_p), both of which order
+// the previous owner's plain writes before the next owner's reads.
+#ifndef GORO_RUNTIME_INTERNAL_PROCESSOR_H_
+#define GORO_RUNTIME_INTERNAL_PROCESSOR_H_
+
+#include <atomic>
+#include <cstdint>
+
+#include "absl/base/optimization.h"
+#include "goro/runtime/internal/g.h"
+#include "goro/runtime/internal/run_queue.h"
+
+namespace goro::internal {
+
+// A statistics counter written only by the P's current owner and read by
+// anyone: a relaxed load+store, no read-modify-write on the hot path.
+class owner_counter {
+ public:
+  void add(std::uint64_t n = 1) noexcept {
+    v_.store(v_.load(std::memory_order_relaxed) + n,
+             std::memory_order_relaxed);
+  }
+  std::uint64_t get() const noexcept {
+    return v_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<std::uint64_t> v_{0};
+};
+
+struct processor_counters {
+  owner_counter spawned;        // Gs created by Gs on this P
+  owner_counter run;            // G executions (each resumption counts)
+  owner_counter stolen;         // Gs this P took from other Ps
+  owner_counter steal_attempts; // victims probed
+  owner_counter parks;          // times an M gave this P up to sleep
+  owner_counter global_takes;   // Gs taken from the global queue
+};
+
+struct processor {
+  explicit processor(int index) : id(index) {}
+
+  const int id;
+  run_queue runq;
+  // Written by the owner (exchange) and by thieves (CAS to null, last steal
+  // round only). The owner's exchange is seq_cst: it is the store half of
+  // the wake-up handshake in scheduler::ready_local (see scheduler.h).
+  alignas(ABSL_CACHELINE_SIZE) std::atomic<g*> runnext{nullptr};
+
+  // --- owner-only state (the M holding this P) ---
+  std::uint32_t schedtick = 0;   // fresh time slices started
+  std::uint32_t inherited = 0;   // consecutive runnext runs in this slice
+  std::uint64_t rng = 0;         // steal order
+  g* gfree = nullptr;            // free g structs
+  std::uint32_t ngfree = 0;
+  std::uint64_t next_id = 0;     // cached G id range [next_id, end_id)
+  std::uint64_t end_id = 0;
+
+  processor* idle_link = nullptr;  // scheduler idle list (under its lock)
+
+  processor_counters counters;
+};
+
+}  // namespace goro::internal
+
+#endif  // GORO_RUNTIME_INTERNAL_PROCESSOR_H_

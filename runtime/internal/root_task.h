@@ -1,0 +1,82 @@
+// Turning go()/co_spawn() arguments into the root task of a new G.
+//
+// The classic coroutine-lambda bug:
+//     go([x] () -> task<> { use(x); co_return; });
+// The lambda's captures live in the closure object, not in the coroutine
+// frame; the closure is a temporary that dies at the end of the go(...)
+// expression, long before the G runs. So go/co_spawn never call the callable
+// in place: they move the callable and its arguments into the parameters of
+// a wrapper coroutine (owning_root), whose frame lives exactly as long as
+// the G. The user's coroutine is then invoked *from inside* that frame, with
+// the stored arguments passed as rvalues: by-value parameters are moved in,
+// const& and && parameters bind to the copies in the wrapper's frame, which
+// outlive them.
+//
+// A callable with no state (a function pointer or a captureless lambda)
+// called with no arguments cannot dangle, so it is invoked directly and the
+// wrapper frame is skipped: one frame per G instead of two on the hot path.
+#ifndef GORO_RUNTIME_INTERNAL_ROOT_TASK_H_
+#define GORO_RUNTIME_INTERNAL_ROOT_TASK_H_
+
+#include <functional>
+#include <type_traits>
+#include <utility>
+
+#include "goro/task/task.h"
+
+namespace goro::internal {
+
+template <class F, class... Args>
+struct spawn_traits {
+  using callable = std::decay_t<F>;
+  static constexpr bool is_ready_task =
+      sizeof...(Args) == 0 && is_task_v<callable>;
+
+  template <class X, bool ReadyTask>
+  struct result_of {
+    using type = X;
+  };
+  template <class X>
+  struct result_of<X, false> {
+    using type = std::invoke_result_t<callable&&, std::decay_t<Args>&&...>;
+  };
+  using task_type = typename result_of<callable, is_ready_task>::type;
+  static_assert(is_task_v<task_type>,
+                "goro::go / co_spawn: the callable must return goro::task<T> "
+                "(or pass a goro::task<T> itself)");
+  using value_type = typename task_type::value_type;
+
+  // No state to keep alive: invoke in place.
+  static constexpr bool stateless =
+      sizeof...(Args) == 0 &&
+      (std::is_empty_v<callable> || std::is_pointer_v<callable>);
+};
+
+template <class Task, class F, class... Args>
+Task owning_root(F f, Args... args) {
+  // Named, not a temporary inside the co_await expression (g++ < 13
+  // PR100611 can destroy such temporaries twice).
+  Task t = std::invoke(std::move(f), std::move(args)...);
+  co_return co_await t;
+}
+
+template <class F, class... Args>
+auto make_root_task(F&& f, Args&&... args) {
+  using traits = spawn_traits<F, Args...>;
+  using task_type = typename traits::task_type;
+  if constexpr (traits::is_ready_task) {
+    static_assert(std::is_rvalue_reference_v<F&&>,
+                  "goro::go / co_spawn: pass the task by value (std::move it)");
+    return task_type(std::move(f));
+  } else if constexpr (traits::stateless) {
+    return task_type(std::invoke(std::forward<F>(f)));
+  } else {
+    return owning_root<task_type, typename traits::callable,
+                       std::decay_t<Args>...>(
+        std::forward<F>(f), std::forward<Args>(args)...);
+  }
+}
+
+}  // namespace goro::internal
+
+#endif  // GORO_RUNTIME_INTERNAL_ROOT_TASK_H_

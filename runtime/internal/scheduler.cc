@@ -1,0 +1,626 @@
+#include "goro/runtime/internal/scheduler.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+
+#include "goro/task/internal/promise.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define GORO_CPU_RELAX() _mm_pause()
+#else
+#define GORO_CPU_RELAX() std::atomic_signal_fence(std::memory_order_seq_cst)
+#endif
+
+namespace goro::internal {
+namespace {
+
+thread_local machine* tls_machine = nullptr;
+
+// Process-wide G ids, handed to Ps in batches (Go's goidcache).
+constexpr std::uint64_t kIdBatch = 16;
+std::atomic<std::uint64_t> g_id_source{1};
+
+// Free g structs a P keeps before giving half back to the scheduler.
+constexpr std::uint32_t kMaxLocalFree = 64;
+
+std::uint64_t fastrand(processor* pp) noexcept {
+  // xorshift64*, seeded per P.
+  std::uint64_t x = pp->rng;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  pp->rng = x;
+  return x * 0x2545F4914F6CDD1DULL;
+}
+
+[[noreturn]] void panic_exception(g* gp, const std::exception_ptr& e) {
+  std::string what = "unknown exception";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    what = std::string(typeid(ex).name()) + ": " + ex.what();
+  } catch (...) {
+  }
+  std::fprintf(stderr,
+               "goro: panic: exception escaped G %llu and nobody joined it: "
+               "%s\n",
+               static_cast<unsigned long long>(gp->id), what.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+[[noreturn]] void fatal(const char* msg) {
+  std::fprintf(stderr, "goro: fatal error: %s\n", msg);
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace
+
+[[gnu::noinline]] machine* current_machine() noexcept {
+  machine* m = tls_machine;
+  asm volatile("" ::: "memory");  // opaque: never reuse a cached TLS read
+  return m;
+}
+
+[[gnu::noinline]] g* current_g() noexcept {
+  machine* m = tls_machine;
+  asm volatile("" ::: "memory");
+  return m != nullptr ? m->curg : nullptr;
+}
+
+scheduler::scheduler(int procs) : procs_(procs) {
+  ps_.reserve(procs);
+  std::lock_guard<std::mutex> lock(mu_);
+  for (int i = 0; i < procs; ++i) {
+    ps_.push_back(std::make_unique<processor>(i));
+    ps_.back()->rng = 0x9E3779B97F4A7C15ULL * (i + 1);
+  }
+  for (int i = procs - 1; i >= 0; --i) pidleput_locked(ps_[i].get());
+}
+
+scheduler::~scheduler() {
+  machine* self = current_machine();
+  if (self != nullptr && self->sched == this) {
+    fatal("a goro::runtime was destroyed from inside one of its own Gs");
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_.store(true, std::memory_order_seq_cst);
+    for (auto& m : all_ms_) m->park.unpark();
+  }
+  // No M is created once stopping_ is set (startm checks it under mu_).
+  for (auto& m : all_ms_) m->thread.join();
+
+  // Every M has exited: this thread is the only one left. Destroy the frames
+  // of Gs that never finished (and of finished Gs whose join handle is still
+  // alive). A frame's destructors may drop join handles of other Gs:
+  // drop_ref sees teardown_ and leaves the freeing to this loop.
+  teardown_ = true;
+  for (g* gp = all_gs_; gp != nullptr; gp = gp->all_next) {
+    if (std::coroutine_handle<> root = gp->root) {
+      gp->root = {};
+      root.destroy();
+    }
+  }
+  while (all_gs_ != nullptr) {
+    g* next = all_gs_->all_next;
+    delete all_gs_;
+    all_gs_ = next;
+  }
+}
+
+// ---------------------------------------------------------------- spawning
+
+g* scheduler::spawn(std::coroutine_handle<> root, promise_base* root_promise,
+                    bool joinable) {
+  machine* m = current_machine();
+  processor* pp = (m != nullptr && m->sched == this) ? m->p : nullptr;
+  g* gp = gfget(pp);
+  gp->root = root;
+  gp->resume = root;
+  gp->root_promise = root_promise;
+  root_promise->g_ = gp;
+  gp->tail = {};
+  gp->kind = suspend_kind::none;
+  gp->exception_observed = false;
+  gp->join_word.store(kJoinNone, std::memory_order_relaxed);
+  gp->refs.store(joinable ? 2 : 1, std::memory_order_relaxed);
+  gp->status.store(g_status::runnable, std::memory_order_relaxed);
+  if (pp != nullptr) {
+    gp->id = next_id(pp);
+    pp->counters.spawned.add();
+    runqput(pp, gp, /*next=*/true);
+    wakep();
+  } else {
+    gp->id = g_id_source.fetch_add(1, std::memory_order_relaxed);
+    global_.push(gp);
+    wake_for_global();
+  }
+  return gp;
+}
+
+void scheduler::ready(g* gp) {
+  gp->status.store(g_status::runnable, std::memory_order_relaxed);
+  machine* m = current_machine();
+  if (m != nullptr && m->sched == this && m->p != nullptr) {
+    runqput(m->p, gp, /*next=*/true);
+    wakep();
+  } else {
+    global_.push(gp);
+    wake_for_global();
+  }
+}
+
+std::uint64_t scheduler::next_id(processor* pp) {
+  if (pp->next_id == pp->end_id) {
+    pp->next_id = g_id_source.fetch_add(kIdBatch, std::memory_order_relaxed);
+    pp->end_id = pp->next_id + kIdBatch;
+  }
+  return pp->next_id++;
+}
+
+// ------------------------------------------------------------ g free lists
+
+g* scheduler::gfget(processor* pp) {
+  if (pp != nullptr && pp->gfree == nullptr) {
+    // Refill half the local cache from the shared list.
+    std::lock_guard<std::mutex> lock(gfree_mu_);
+    while (gfree_ != nullptr && pp->ngfree < kMaxLocalFree / 2) {
+      g* gp = gfree_;
+      gfree_ = gp->link;
+      gp->link = pp->gfree;
+      pp->gfree = gp;
+      ++pp->ngfree;
+    }
+  }
+  if (pp != nullptr && pp->gfree != nullptr) {
+    g* gp = pp->gfree;
+    pp->gfree = gp->link;
+    --pp->ngfree;
+    gp->link = nullptr;
+    return gp;
+  }
+  if (pp == nullptr) {
+    std::lock_guard<std::mutex> lock(gfree_mu_);
+    if (gfree_ != nullptr) {
+      g* gp = gfree_;
+      gfree_ = gp->link;
+      gp->link = nullptr;
+      return gp;
+    }
+  }
+  g* gp = new g;
+  gp->sched = this;
+  std::lock_guard<std::mutex> lock(mu_);
+  gp->all_next = all_gs_;
+  all_gs_ = gp;
+  return gp;
+}
+
+void scheduler::gfput(processor* pp, g* gp) {
+  gp->status.store(g_status::free, std::memory_order_relaxed);
+  if (pp == nullptr) {
+    std::lock_guard<std::mutex> lock(gfree_mu_);
+    gp->link = gfree_;
+    gfree_ = gp;
+    return;
+  }
+  gp->link = pp->gfree;
+  pp->gfree = gp;
+  if (++pp->ngfree < kMaxLocalFree) return;
+  std::lock_guard<std::mutex> lock(gfree_mu_);
+  while (pp->ngfree > kMaxLocalFree / 2) {
+    g* x = pp->gfree;
+    pp->gfree = x->link;
+    --pp->ngfree;
+    x->link = gfree_;
+    gfree_ = x;
+  }
+}
+
+// ------------------------------------------------------------- run queues
+
+void scheduler::runqput(processor* pp, g* gp, bool next) {
+  if (next) {
+    // seq_cst: the store half of handshake (a) in scheduler.h; pairs with
+    // the seq_cst loads of runnext in any_work(). Also publishes gp to a
+    // thief's acquire CAS in steal_work().
+    g* old = pp->runnext.exchange(gp, std::memory_order_seq_cst);
+    if (old == nullptr) return;
+    gp = old;  // kick the old runnext to the tail
+  }
+  if (!pp->runq.push(gp)) runqput_slow(pp, gp);
+}
+
+void scheduler::runqput_slow(processor* pp, g* gp) {
+  g* batch[run_queue::kCapacity / 2 + 1];
+  for (;;) {
+    std::uint32_t n = pp->runq.take_half_for_overflow(batch);
+    if (n == 0) {
+      if (pp->runq.push(gp)) return;
+      continue;  // still full: thieves raced with us; try again
+    }
+    batch[n] = gp;
+    for (std::uint32_t i = 0; i < n; ++i) batch[i]->link = batch[i + 1];
+    global_.push_chain(batch[0], batch[n], n + 1);
+    return;
+  }
+}
+
+g* scheduler::runq_get(processor* pp, bool* inherit) {
+  if (pp->runnext.load(std::memory_order_relaxed) != nullptr) {
+    // ACQUIRE: pairs with the producer's exchange (same thread, or a thief
+    // never stores non-null), so this is only for form; the exchange must
+    // still be atomic because thieves CAS runnext to null.
+    g* next = pp->runnext.exchange(nullptr, std::memory_order_acquire);
+    if (next != nullptr) {
+      if (pp->inherited < kMaxInheritedRuns) {
+        ++pp->inherited;
+        *inherit = true;
+        return next;
+      }
+      // The time slice is used up: to the back of the line.
+      runqput(pp, next, /*next=*/false);
+    }
+  }
+  *inherit = false;
+  return pp->runq.pop();
+}
+
+g* scheduler::global_get(processor* pp, std::size_t max) {
+  std::size_t want = global_.size() / procs_ + 1;
+  if (max != 0 && want > max) want = max;
+  if (want > run_queue::kCapacity / 2) want = run_queue::kCapacity / 2;
+  std::size_t n = 0;
+  g* first = global_.pop_chain(want, &n);
+  if (first == nullptr) return nullptr;
+  pp->counters.global_takes.add(n);
+  for (g* gp = first->link; gp != nullptr;) {
+    g* next = gp->link;
+    gp->link = nullptr;
+    runqput(pp, gp, /*next=*/false);
+    gp = next;
+  }
+  first->link = nullptr;
+  return first;
+}
+
+g* scheduler::steal_work(processor* pp) {
+  constexpr int kRounds = 4;
+  for (int round = 0; round < kRounds; ++round) {
+    const bool last_round = round == kRounds - 1;
+    const int start = static_cast<int>(fastrand(pp) % procs_);
+    for (int i = 0; i < procs_; ++i) {
+      processor* victim = ps_[(start + i) % procs_].get();
+      if (victim == pp) continue;
+      if (stopping_.load(std::memory_order_relaxed)) return nullptr;
+      pp->counters.steal_attempts.add();
+      if (g* gp = victim->runq.steal_into(pp->runq)) {
+        pp->counters.stolen.add(1 + pp->runq.size());
+        return gp;
+      }
+      if (last_round) {
+        g* next = victim->runnext.load(std::memory_order_relaxed);
+        if (next != nullptr) {
+          // The victim is probably about to run it (a G that just readied
+          // its partner). Give it a moment, as Go's usleep(3) does, so a
+          // ping-pong pair is not split across cores for nothing.
+          for (int k = 0; k < 64; ++k) GORO_CPU_RELAX();
+          // ACQUIRE: pairs with the owner's seq_cst exchange that stored it.
+          if (victim->runnext.compare_exchange_strong(
+                  next, nullptr, std::memory_order_acquire,
+                  std::memory_order_relaxed)) {
+            pp->counters.stolen.add();
+            return next;
+          }
+        }
+      }
+    }
+  }
+  return nullptr;
+}
+
+bool scheduler::any_work() const noexcept {
+  // seq_cst loads: the load half of both handshakes in scheduler.h.
+  if (global_.size() != 0) return true;
+  for (const auto& p : ps_) {
+    if (p->runnext.load(std::memory_order_seq_cst) != nullptr) return true;
+    if (!p->runq.empty()) return true;
+  }
+  return false;
+}
+
+// ----------------------------------------------------- waking and sleeping
+
+void scheduler::wakep() {
+  // seq_cst loads: the load half of handshake (a); the store half was the
+  // runnext exchange in runqput.
+  if (npidle_.load(std::memory_order_seq_cst) == 0) return;
+  if (nmspinning_.load(std::memory_order_seq_cst) != 0) return;
+  std::int32_t expected = 0;
+  if (!nmspinning_.compare_exchange_strong(expected, 1,
+                                           std::memory_order_seq_cst)) {
+    return;
+  }
+  startm(nullptr, /*spinning=*/true);
+}
+
+void scheduler::wake_for_global() {
+  // Handshake (b): the push stored global size seq_cst; this load pairs
+  // with the npidle increment in find_runnable.
+  if (npidle_.load(std::memory_order_seq_cst) == 0) return;
+  startm(nullptr, /*spinning=*/false);
+}
+
+void scheduler::startm(processor* pp, bool spinning) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (pp == nullptr) pp = pidleget_locked();
+  if (pp == nullptr || stopping_.load(std::memory_order_relaxed)) {
+    if (pp != nullptr) pidleput_locked(pp);
+    lock.unlock();
+    // We took the spinning slot in wakep(); give it back. If work appeared
+    // meanwhile, the Ms that hold the Ps will find it.
+    if (spinning) nmspinning_.fetch_sub(1, std::memory_order_seq_cst);
+    return;
+  }
+  machine* m = midle_;
+  if (m != nullptr) {
+    midle_ = m->idle_link;
+    m->idle_link = nullptr;
+    m->next_p = pp;
+    m->next_spinning = spinning;
+    lock.unlock();
+    // RELEASE in unpark pairs with the ACQUIRE in park(); next_p itself is
+    // read under mu_ too.
+    m->park.unpark();
+    return;
+  }
+  auto owned = std::make_unique<machine>();
+  m = owned.get();
+  m->sched = this;
+  m->next_p = pp;
+  m->next_spinning = spinning;
+  all_ms_.push_back(std::move(owned));
+  // Started under mu_ so that the destructor, which snapshots all_ms_ under
+  // mu_, joins every M that was ever started.
+  m->thread = std::thread([this, m] { m_main(m); });
+}
+
+void scheduler::stopm(machine* m) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_.load(std::memory_order_relaxed)) return;
+    m->idle_link = midle_;
+    midle_ = m;
+  }
+  m->park.park();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (m->next_p != nullptr) {
+    m->p = m->next_p;
+    m->spinning = m->next_spinning;
+    m->next_p = nullptr;
+  }
+  // Otherwise woken for shutdown: m->p stays null.
+}
+
+void scheduler::reset_spinning(machine* m) {
+  m->spinning = false;
+  nmspinning_.fetch_sub(1, std::memory_order_seq_cst);
+  // We found work and stop spinning: there may be more, so make sure some M
+  // is looking for it.
+  wakep();
+}
+
+processor* scheduler::pidleget_locked() noexcept {
+  processor* pp = pidle_;
+  if (pp != nullptr) {
+    pidle_ = pp->idle_link;
+    pp->idle_link = nullptr;
+    npidle_.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  return pp;
+}
+
+void scheduler::pidleput_locked(processor* pp) noexcept {
+  pp->idle_link = pidle_;
+  pidle_ = pp;
+  // seq_cst: the store half of handshake (b), read by wake_for_global().
+  npidle_.fetch_add(1, std::memory_order_seq_cst);
+}
+
+// ---------------------------------------------------------------- the M
+
+void scheduler::m_main(machine* m) {
+  tls_machine = m;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    m->p = m->next_p;
+    m->spinning = m->next_spinning;
+    m->next_p = nullptr;
+  }
+  for (;;) {
+    bool inherit = false;
+    g* gp = find_runnable(m, &inherit);
+    if (gp == nullptr) break;  // stopping
+    if (m->spinning) reset_spinning(m);
+    execute(m, gp, inherit);
+  }
+  if (m->spinning) {
+    m->spinning = false;
+    nmspinning_.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  tls_machine = nullptr;
+}
+
+g* scheduler::find_runnable(machine* m, bool* inherit) {
+  for (;;) {
+    if (stopping_.load(std::memory_order_acquire) || m->p == nullptr) {
+      return nullptr;
+    }
+    processor* pp = m->p;
+    *inherit = false;
+
+    // 1. Fairness: now and then the global queue goes first.
+    if (pp->schedtick % kGlobalCheckInterval == 0 && !global_.empty()) {
+      if (g* gp = global_get(pp, 1)) return gp;
+    }
+    // 2. Local.
+    if (g* gp = runq_get(pp, inherit)) return gp;
+    // 3. Global.
+    if (!global_.empty()) {
+      if (g* gp = global_get(pp, 0)) return gp;
+    }
+    // 4. Steal, if the spinning budget allows.
+    const std::int32_t busy =
+        procs_ - npidle_.load(std::memory_order_seq_cst);
+    if (m->spinning ||
+        2 * nmspinning_.load(std::memory_order_seq_cst) < busy) {
+      if (!m->spinning) {
+        m->spinning = true;
+        nmspinning_.fetch_add(1, std::memory_order_seq_cst);
+      }
+      if (g* gp = steal_work(pp)) return gp;
+    }
+
+    // 5. Nothing to do: give the P up.
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_.load(std::memory_order_relaxed)) return nullptr;
+      pp->counters.parks.add();  // still ours until pidleput
+      pidleput_locked(pp);       // npidle+1, seq_cst: handshake (b)
+      m->p = nullptr;
+    }
+    bool rechecking = true;
+    if (m->spinning) {
+      m->spinning = false;
+      // seq_cst: handshake (a). After this, re-check every queue.
+      nmspinning_.fetch_sub(1, std::memory_order_seq_cst);
+    }
+    // Handshake (b) for everyone, and (a) for a former spinner: any_work()
+    // reads the global size and every P's runnext and ring.
+    while (rechecking && any_work()) {
+      rechecking = false;
+      processor* again = nullptr;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        again = pidleget_locked();
+      }
+      if (again != nullptr) {
+        m->p = again;
+        m->spinning = true;
+        nmspinning_.fetch_add(1, std::memory_order_seq_cst);
+      }
+      // No idle P: every P is held by a running M, which will find the work.
+    }
+    if (m->p != nullptr) continue;
+
+    stopm(m);
+    // Woken with a P (and maybe as a spinner), or for shutdown.
+  }
+}
+
+void scheduler::execute(machine* m, g* gp, bool inherit) {
+  processor* pp = m->p;
+  if (!inherit) {
+    ++pp->schedtick;
+    pp->inherited = 0;
+  }
+  pp->counters.run.add();
+  m->curg = gp;
+  gp->status.store(g_status::running, std::memory_order_relaxed);
+  std::coroutine_handle<> h = gp->resume;
+  for (;;) {
+    gp->kind = suspend_kind::none;
+    h.resume();
+    // The G is suspended and, whatever it wants, not yet published: reading
+    // its notes is safe (see "The publication rule" in g.h).
+    if (gp->tail) {
+      h = gp->tail;
+      gp->tail = {};
+      continue;
+    }
+    switch (gp->kind) {
+      case suspend_kind::park:
+        gp->status.store(g_status::waiting, std::memory_order_relaxed);
+        m->curg = nullptr;
+        if (gp->park_fn(gp->park_arg, gp)) return;  // gp belongs to its waker
+        m->curg = gp;
+        gp->status.store(g_status::running, std::memory_order_relaxed);
+        h = gp->resume;
+        continue;
+      case suspend_kind::yield:
+        m->curg = nullptr;
+        gp->status.store(g_status::runnable, std::memory_order_relaxed);
+        global_.push(gp);  // Gosched: to the back of the global queue
+        return;
+      case suspend_kind::done:
+        m->curg = nullptr;
+        finish(m, gp);
+        return;
+      case suspend_kind::none:
+        fatal(
+            "a G suspended on an awaiter that goro does not know (it "
+            "neither awaited a goro::task nor a goro primitive); resuming a "
+            "G from outside the runtime is not supported");
+    }
+  }
+}
+
+void scheduler::finish(machine* m, g* gp) {
+  gp->status.store(g_status::dead, std::memory_order_relaxed);
+  // ACQ_REL: RELEASE publishes the root's result to the joiner (who reads it
+  // after its CAS fails with ACQUIRE, or after being readied); ACQUIRE pairs
+  // with the joiner's RELEASE CAS that stored its g*.
+  std::uintptr_t w =
+      gp->join_word.exchange(kJoinDone, std::memory_order_acq_rel);
+  if (w != kJoinNone && w != kJoinDone) {
+    g* joiner = reinterpret_cast<g*>(w);
+    joiner->status.store(g_status::runnable, std::memory_order_relaxed);
+    runqput(m->p, joiner, /*next=*/true);
+    wakep();
+  }
+  drop_ref(gp);
+}
+
+void scheduler::drop_ref(g* gp) noexcept {
+  // ACQ_REL: the last dropper must see every write the other holder made
+  // (the joiner's exception_observed, the G's result).
+  if (gp->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) release(gp);
+}
+
+void scheduler::release(g* gp) noexcept {
+  if (teardown_) return;  // the destructor frees everything
+  promise_base* pr = gp->root_promise;
+  if (pr != nullptr && pr->exception_ && !gp->exception_observed) {
+    panic_exception(gp, pr->exception_);
+  }
+  std::coroutine_handle<> root = gp->root;
+  gp->root = {};
+  gp->root_promise = nullptr;
+  if (root) root.destroy();
+  machine* m = current_machine();
+  processor* pp = (m != nullptr && m->sched == this) ? m->p : nullptr;
+  gfput(pp, gp);
+}
+
+runtime_stats scheduler::stats() const {
+  runtime_stats s;
+  s.procs.reserve(ps_.size());
+  for (const auto& p : ps_) {
+    processor_stats ps;
+    ps.spawned = p->counters.spawned.get();
+    ps.run = p->counters.run.get();
+    ps.stolen = p->counters.stolen.get();
+    ps.steal_attempts = p->counters.steal_attempts.get();
+    ps.parks = p->counters.parks.get();
+    ps.global_takes = p->counters.global_takes.get();
+    s.procs.push_back(ps);
+  }
+  return s;
+}
+
+}  // namespace goro::internal

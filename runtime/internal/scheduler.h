@@ -1,0 +1,189 @@
+// scheduler: Gs, Ms and Ps, and how an idle M finds work or goes to sleep.
+//
+// Concepts (Go's names, Go's design: src/runtime/proc.go):
+//  G  a goroutine: a chain of task frames (g.h).
+//  M  an OS thread (`machine` below). It runs Gs only while it holds a P.
+//  P  a processor (processor.h): the right to run Gs plus a local run queue.
+//     There are `procs` of them (GOMAXPROCS).
+//
+// Where runnable Gs wait:
+//  - A G spawned or readied by a running G goes into that P's `runnext`
+//    slot, and the previous runnext moves to the tail of the P's ring. The
+//    runnext G inherits the time slice; after kMaxInheritedRuns consecutive
+//    inherited runs the slice ends and runnext goes to the back of the ring,
+//    so a ping-pong pair keeps its P warm yet cannot starve the P's other
+//    Gs. (Go bounds the pair by its 10 ms preemption; stackless Gs cannot be
+//    preempted, so goro counts runs instead.)
+//  - A full ring overflows half of itself to the global queue.
+//  - Gs spawned or readied by threads that hold no P, and Gs that yield, go
+//    to the global queue (global_queue.h).
+//
+// find_runnable, in order (an M holding P):
+//  1. every 61st fresh time slice, one G from the global queue (fairness);
+//  2. runnext, then the local ring;
+//  3. a batch from the global queue;
+//  4. spinning: steal half of another P's ring (4 rounds over the Ps in
+//     random order; the last round also takes a victim's runnext);
+//  5. give the P up (idle list) and sleep on the M's parker.
+//
+// Spinning Ms. An M looking for work to steal is "spinning". Spinning burns
+// CPU, so at most about half the busy Ps may have a spinner:
+// an M starts spinning only if 2*nmspinning < procs - npidle. When work
+// appears (a spawn, a wake), wakep() starts one spinning M if there is an
+// idle P and no M is spinning already. A spinning M that finds work stops
+// spinning and calls wakep() itself ("the last spinner to find work wakes
+// another"), so bursts of work fan out one M at a time.
+//
+// Why no wake-up is lost. Two handshakes, both Dekker-style on seq_cst
+// operations (store A, load B on one side; store B, load A on the other: at
+// least one side sees the other's store):
+//  (a) Local work. The producer's store is the seq_cst exchange of runnext
+//      (every spawn and ready goes through runnext); its load is the
+//      seq_cst load of npidle and nmspinning in wakep(). A spinning M that
+//      gives up stores nmspinning-1 (seq_cst RMW), then loads every P's
+//      runnext and ring (seq_cst) and, if it sees work, takes an idle P and
+//      spins again. So either the producer sees no spinner and an idle P and
+//      wakes one, or the last spinner sees the work. A non-spinning M
+//      giving up its P needs no re-check: local work always belongs to a P
+//      whose M is running, so it cannot be stranded, only run later; and a
+//      non-spinning M only exists while some M spins (the spin rule).
+//  (b) Global work from threads without a P. The producer pushes (size_
+//      stored seq_cst under the queue mutex) then loads npidle seq_cst and,
+//      if any P is idle, starts an M for it unconditionally
+//      (wake_for_global). Every M giving up its P stores npidle+1 (seq_cst
+//      RMW) and then re-checks the global size seq_cst, spinning or not. So
+//      either the producer sees the idle P and starts an M, or the M sees the
+//      G.
+//  The M-level sleep itself cannot miss its wake-up: startm() chooses the M
+//  under the scheduler lock and hands it the P through machine::next_p
+//  before unpark(); parker keeps the token if the M has not slept yet.
+//
+// Rejected alternatives: one M permanently bound per P (simpler, but a later
+// blocking-syscall/stackful issue needs Ms that hand their P off), a single
+// shared queue (contention on every spawn), and a separate timer thread (Go
+// runs timers from the scheduler; the parker is where epoll_wait will go).
+#ifndef GORO_RUNTIME_INTERNAL_SCHEDULER_H_
+#define GORO_RUNTIME_INTERNAL_SCHEDULER_H_
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "goro/runtime/internal/g.h"
+#include "goro/runtime/internal/global_queue.h"
+#include "goro/runtime/internal/parker.h"
+#include "goro/runtime/internal/processor.h"
+#include "goro/runtime/stats.h"
+
+namespace goro::internal {
+
+class scheduler;
+
+// An M: one OS thread.
+struct machine {
+  scheduler* sched = nullptr;
+  processor* p = nullptr;  // the P this M holds; null while idle
+  bool spinning = false;
+  g* curg = nullptr;       // the G running on this M, if any
+  parker park;
+  // Handed over by startm() under the scheduler lock, read by the M under
+  // the same lock after it wakes.
+  processor* next_p = nullptr;
+  bool next_spinning = false;
+  machine* idle_link = nullptr;
+  std::thread thread;
+};
+
+// The M running on this thread, or null on a thread that is not an M.
+// Deliberately opaque (defined out of line, never inlined): a G can resume
+// on another thread after any co_await, and clang has been seen to cache a
+// thread_local's address across suspension points.
+machine* current_machine() noexcept;
+
+// The G running on this thread, or null.
+g* current_g() noexcept;
+
+class scheduler {
+ public:
+  static constexpr std::uint32_t kMaxInheritedRuns = 64;
+  static constexpr std::uint32_t kGlobalCheckInterval = 61;
+
+  explicit scheduler(int procs);
+  // Stops every M, then destroys every G still alive (runnable, parked, or
+  // finished but held by a join handle) without resuming it.
+  ~scheduler();
+  scheduler(const scheduler&) = delete;
+  scheduler& operator=(const scheduler&) = delete;
+
+  int procs() const noexcept { return procs_; }
+
+  // Makes a new G whose root frame is `root` (ownership passes to the G) and
+  // queues it. joinable: the caller keeps a reference (a join_handle) that it
+  // must drop with drop_ref().
+  g* spawn(std::coroutine_handle<> root, promise_base* root_promise,
+           bool joinable);
+
+  // Makes a parked G runnable. Exactly one caller may ready a given park.
+  void ready(g* gp);
+
+  // Drops one reference to gp; the last one releases its frame and struct.
+  void drop_ref(g* gp) noexcept;
+
+  runtime_stats stats() const;
+
+ private:
+  friend struct machine;
+
+  void m_main(machine* m);
+  g* find_runnable(machine* m, bool* inherit);
+  void execute(machine* m, g* gp, bool inherit);
+  void finish(machine* m, g* gp);
+  void release(g* gp) noexcept;
+
+  void runqput(processor* pp, g* gp, bool next);
+  void runqput_slow(processor* pp, g* gp);
+  g* runq_get(processor* pp, bool* inherit);
+  g* global_get(processor* pp, std::size_t max);
+  g* steal_work(processor* pp);
+  bool any_work() const noexcept;
+
+  void wakep();
+  void wake_for_global();
+  void startm(processor* pp, bool spinning);
+  void stopm(machine* m);
+  void reset_spinning(machine* m);
+  processor* pidleget_locked() noexcept;
+  void pidleput_locked(processor* pp) noexcept;
+
+  g* gfget(processor* pp);
+  void gfput(processor* pp, g* gp);
+  std::uint64_t next_id(processor* pp);
+
+  const int procs_;
+  std::vector<std::unique_ptr<processor>> ps_;
+  global_queue global_;
+
+  alignas(64) std::atomic<std::int32_t> npidle_{0};
+  std::atomic<std::int32_t> nmspinning_{0};
+  std::atomic<bool> stopping_{false};
+  bool teardown_ = false;  // set once every M has exited
+
+  // Guards the idle lists, the M list and the all-Gs list.
+  mutable std::mutex mu_;
+  processor* pidle_ = nullptr;
+  machine* midle_ = nullptr;
+  std::vector<std::unique_ptr<machine>> all_ms_;
+  g* all_gs_ = nullptr;
+
+  // Free g structs beyond what the Ps cache, and those freed off any P.
+  std::mutex gfree_mu_;
+  g* gfree_ = nullptr;
+};
+
+}  // namespace goro::internal
+
+#endif  // GORO_RUNTIME_INTERNAL_SCHEDULER_H_

@@ -1,0 +1,29 @@
+// The few scheduler entry points that public, header-only templates
+// (join_handle, go, co_spawn, yield) call, declared without pulling the
+// scheduler's own header into every user's translation unit.
+#ifndef GORO_RUNTIME_INTERNAL_SCHEDULER_REF_H_
+#define GORO_RUNTIME_INTERNAL_SCHEDULER_REF_H_
+
+#include <coroutine>
+
+#include "goro/runtime/internal/g.h"
+
+namespace goro::internal {
+
+class scheduler;
+
+// The scheduler of the runtime whose G is running on this thread; throws
+// std::logic_error naming `what` if there is none.
+scheduler* current_scheduler_or_throw(const char* what);
+
+// scheduler::spawn / drop_ref, out of line.
+g* spawn_g(scheduler* s, std::coroutine_handle<> root,
+           promise_base* root_promise, bool joinable);
+void drop_ref(g* gp) noexcept;
+
+[[noreturn]] void throw_empty_join_handle();
+[[noreturn]] void throw_join_handle_awaited_twice();
+
+}  // namespace goro::internal
+
+#endif  // GORO_RUNTIME_INTERNAL_SCHEDULER_REF_H_

@@ -1,0 +1,138 @@
+// goro::join_handle<T>: the result of a G started with goro::co_spawn.
+//
+//   goro::join_handle<int> h = goro::co_spawn(compute, 7);
+//   ...                       // the G runs concurrently
+//   int v = co_await h;       // waits for it; yields its value or rethrows
+//
+// Contract:
+//  - `co_await h` (lvalue or rvalue) suspends the awaiting G until the
+//    spawned G's root task returns, then yields its T or rethrows its
+//    exception. It does not block the thread: the M runs other Gs meanwhile.
+//    Awaiting is only possible from inside a goro G.
+//  - A handle is awaited at most once. Awaiting it twice, or awaiting an
+//    empty handle (moved-from, detached, default-constructed), throws
+//    std::logic_error naming the mistake.
+//  - Dropping (destroying) the handle or calling detach() detaches the G: it
+//    keeps running and its result is discarded. If a G ends with an
+//    exception that no join observes, the process ends like a Go panic: a
+//    message naming the G and the exception on stderr, then abort().
+//  - A handle must not outlive the goro::runtime that the G belongs to.
+//  - Move-only. Not thread-safe: one handle, one owner.
+#ifndef GORO_RUNTIME_JOIN_HANDLE_H_
+#define GORO_RUNTIME_JOIN_HANDLE_H_
+
+#include <coroutine>
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+
+#include "goro/runtime/internal/g.h"
+#include "goro/runtime/internal/scheduler_ref.h"
+#include "goro/task/task.h"
+
+namespace goro {
+
+template <class T>
+class [[nodiscard]] join_handle {
+ public:
+  using value_type = T;
+
+  join_handle() noexcept = default;
+  join_handle(join_handle&& o) noexcept
+      : g_(std::exchange(o.g_, nullptr)),
+        frame_(std::exchange(o.frame_, {})),
+        awaited_(std::exchange(o.awaited_, false)) {}
+  join_handle& operator=(join_handle&& o) noexcept {
+    if (this != &o) {
+      reset();
+      g_ = std::exchange(o.g_, nullptr);
+      frame_ = std::exchange(o.frame_, {});
+      awaited_ = std::exchange(o.awaited_, false);
+    }
+    return *this;
+  }
+  join_handle(const join_handle&) = delete;
+  join_handle& operator=(const join_handle&) = delete;
+  ~join_handle() { reset(); }
+
+  // True while the handle refers to a G (not moved-from or detached).
+  explicit operator bool() const noexcept { return g_ != nullptr; }
+
+  // True once the G has finished (its result is ready to take).
+  bool done() const noexcept {
+    return g_ != nullptr &&
+           g_->join_word.load(std::memory_order_acquire) == internal::kJoinDone;
+  }
+
+  // The G's id, as goro::this_g::id() reports it inside the G.
+  std::uint64_t id() const noexcept { return g_ != nullptr ? g_->id : 0; }
+
+  // Lets the G run on unobserved; the handle becomes empty.
+  void detach() noexcept { reset(); }
+
+  auto operator co_await() & { return awaiter{this}; }
+  auto operator co_await() && { return awaiter{this}; }
+
+  // For goro::co_spawn.
+  join_handle(internal::g* gp,
+              std::coroutine_handle<internal::task_promise<T>> frame) noexcept
+      : g_(gp), frame_(frame) {}
+
+ private:
+  struct awaiter {
+    join_handle* self;
+
+    bool await_ready() const {
+      if (self->g_ == nullptr) internal::throw_empty_join_handle();
+      if (self->awaited_) internal::throw_join_handle_awaited_twice();
+      self->awaited_ = true;
+      // ACQUIRE: pairs with the finishing M's ACQ_REL exchange.
+      return self->g_->join_word.load(std::memory_order_acquire) ==
+             internal::kJoinDone;
+    }
+    template <class ParentPromise>
+    void await_suspend(std::coroutine_handle<ParentPromise> parent) const {
+      static_assert(std::is_base_of_v<internal::promise_base, ParentPromise>,
+                    "a goro::join_handle can only be awaited from a goro "
+                    "coroutine (goro::task)");
+      internal::g* me = parent.promise().g_;
+      me->resume = parent;
+      me->kind = internal::suspend_kind::park;
+      me->park_fn = &commit;
+      me->park_arg = self->g_;
+    }
+    // Runs on the M after the joiner's frame is suspended. After a successful
+    // CAS the joiner belongs to the target's finisher: do not touch it.
+    static bool commit(void* target, internal::g* me) {
+      auto* t = static_cast<internal::g*>(target);
+      std::uintptr_t expected = internal::kJoinNone;
+      // RELEASE on success: the finisher (ACQ_REL exchange) sees our g and
+      // the resume point stored above. ACQUIRE on failure: the target is
+      // done and we are about to read its result.
+      return t->join_word.compare_exchange_strong(
+          expected, reinterpret_cast<std::uintptr_t>(me),
+          std::memory_order_acq_rel, std::memory_order_acquire);
+    }
+    T await_resume() const {
+      auto& promise = self->frame_.promise();
+      if (promise.exception_) self->g_->exception_observed = true;
+      return promise.take_result();
+    }
+  };
+
+  void reset() noexcept {
+    if (g_ != nullptr) {
+      internal::drop_ref(g_);
+      g_ = nullptr;
+      frame_ = {};
+    }
+  }
+
+  internal::g* g_ = nullptr;
+  std::coroutine_handle<internal::task_promise<T>> frame_{};
+  bool awaited_ = false;
+};
+
+}  // namespace goro
+
+#endif  // GORO_RUNTIME_JOIN_HANDLE_H_

@@ -1,0 +1,116 @@
+#include "goro/runtime/runtime.h"
+
+#include <sched.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "goro/runtime/internal/scheduler.h"
+#include "goro/runtime/this_g.h"
+
+namespace goro {
+namespace internal {
+
+scheduler* current_scheduler_or_throw(const char* what) {
+  machine* m = current_machine();
+  if (m == nullptr) {
+    throw std::logic_error(
+        std::string(what) +
+        " called outside any goro runtime (from a plain thread, use "
+        "goro::runtime::go / co_spawn / block_on)");
+  }
+  return m->sched;
+}
+
+g* spawn_g(scheduler* s, std::coroutine_handle<> root,
+           promise_base* root_promise, bool joinable) {
+  return s->spawn(root, root_promise, joinable);
+}
+
+void drop_ref(g* gp) noexcept { gp->sched->drop_ref(gp); }
+
+void check_not_in_g(const char* what) {
+  if (current_machine() != nullptr) {
+    throw std::logic_error(std::string(what) +
+                           " called from inside a G: it would block an M "
+                           "(co_await the task or a join_handle instead)");
+  }
+}
+
+void throw_empty_join_handle() {
+  throw std::logic_error(
+      "goro: co_await on an empty join_handle (moved-from, detached or "
+      "default-constructed)");
+}
+
+void throw_join_handle_awaited_twice() {
+  throw std::logic_error("goro: join_handle awaited twice");
+}
+
+void throw_spawn_empty_task() {
+  throw std::logic_error(
+      "goro: go/co_spawn given an empty task (moved-from or "
+      "default-constructed)");
+}
+
+}  // namespace internal
+
+int default_procs() {
+  if (const char* env = std::getenv("GOMAXPROCS")) {
+    char* end = nullptr;
+    errno = 0;
+    long v = std::strtol(env, &end, 10);
+    if (errno == 0 && end != env && *end == '\0' && v >= 1 && v <= 1 << 16) {
+      return static_cast<int>(v);
+    }
+  }
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n >= 1) return n;
+  }
+  unsigned hc = std::thread::hardware_concurrency();
+  return hc >= 1 ? static_cast<int>(hc) : 1;
+}
+
+namespace {
+int checked_procs(const options& opts) {
+  if (!opts.procs.has_value()) return default_procs();
+  if (*opts.procs < 1) {
+    throw std::invalid_argument("goro::options::procs must be at least 1, got " +
+                                std::to_string(*opts.procs));
+  }
+  return *opts.procs;
+}
+}  // namespace
+
+runtime::runtime() : runtime(options{}) {}
+
+runtime::runtime(options opts)
+    : sched_(new internal::scheduler(checked_procs(opts))) {}
+
+runtime::~runtime() { delete sched_; }
+
+int runtime::procs() const noexcept { return sched_->procs(); }
+
+runtime_stats runtime::stats() const { return sched_->stats(); }
+
+namespace this_g {
+std::uint64_t id() {
+  internal::g* gp = internal::current_g();
+  if (gp == nullptr) {
+    throw std::logic_error("goro::this_g::id called outside a G");
+  }
+  return gp->id;
+}
+}  // namespace this_g
+
+int gomaxprocs() {
+  return internal::current_scheduler_or_throw("goro::gomaxprocs")->procs();
+}
+
+}  // namespace goro

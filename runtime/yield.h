@@ -1,0 +1,39 @@
+// goro::yield(): Go's runtime.Gosched.
+//
+//   co_await goro::yield();
+//
+// Suspends the current G and puts it at the back of the runtime's global
+// run queue, so every other runnable G gets a turn before it runs again
+// (possibly on another thread). It does not block the thread. Only
+// meaningful inside a goro G (a goro::task awaited from a G).
+#ifndef GORO_RUNTIME_YIELD_H_
+#define GORO_RUNTIME_YIELD_H_
+
+#include <coroutine>
+#include <type_traits>
+
+#include "goro/runtime/internal/g.h"
+#include "goro/task/task.h"
+
+namespace goro {
+
+namespace internal {
+struct yield_awaiter {
+  bool await_ready() const noexcept { return false; }
+  template <class ParentPromise>
+  void await_suspend(std::coroutine_handle<ParentPromise> parent) const noexcept {
+    static_assert(std::is_base_of_v<promise_base, ParentPromise>,
+                  "goro::yield() can only be awaited from a goro::task");
+    g* me = parent.promise().g_;
+    me->resume = parent;
+    me->kind = suspend_kind::yield;
+  }
+  void await_resume() const noexcept {}
+};
+}  // namespace internal
+
+[[nodiscard]] inline internal::yield_awaiter yield() noexcept { return {}; }
+
+}  // namespace goro
+
+#endif  // GORO_RUNTIME_YIELD_H_
