@@ -12,9 +12,12 @@
 // const& and && parameters bind to the copies in the wrapper's frame, which
 // outlive them.
 //
-// A callable with no state (a function pointer or a captureless lambda)
-// called with no arguments cannot dangle, so it is invoked directly and the
-// wrapper frame is skipped: one frame per G instead of two on the hot path.
+// The wrapper frame is skipped (one frame per G instead of two, on the
+// hottest path) when nothing can dangle:
+//  - a function pointer whose parameters are all taken by value: calling it
+//    moves the arguments into its own frame;
+//  - a stateless callable (captureless lambda, empty functor) whose
+//    operator() is not overloaded and takes every parameter by value.
 #ifndef GORO_RUNTIME_INTERNAL_ROOT_TASK_H_
 #define GORO_RUNTIME_INTERNAL_ROOT_TASK_H_
 
@@ -25,6 +28,45 @@
 #include "goro/task/task.h"
 
 namespace goro::internal {
+
+// Whether every parameter of a callable is taken by value. False when that
+// cannot be known (overloaded or generic operator()).
+template <class Sig>
+struct sig_by_value : std::false_type {};
+template <class R, class... P>
+struct sig_by_value<R(P...)>
+    : std::bool_constant<(!std::is_reference_v<P> && ...)> {};
+template <class R, class... P>
+struct sig_by_value<R(P...) noexcept> : sig_by_value<R(P...)> {};
+
+template <class Member>
+struct member_sig {};
+template <class C, class R, class... P>
+struct member_sig<R (C::*)(P...) const> {
+  using type = R(P...);
+};
+template <class C, class R, class... P>
+struct member_sig<R (C::*)(P...) const noexcept> {
+  using type = R(P...);
+};
+template <class C, class R, class... P>
+struct member_sig<R (C::*)(P...)> {
+  using type = R(P...);
+};
+
+template <class F, class = void>
+struct params_by_value : std::false_type {};
+template <class F>
+struct params_by_value<F, std::enable_if_t<std::is_pointer_v<F> &&
+                                           std::is_function_v<
+                                               std::remove_pointer_t<F>>>>
+    : sig_by_value<std::remove_pointer_t<F>> {};
+template <class F>
+struct params_by_value<
+    F, std::enable_if_t<std::is_class_v<F> &&
+                        std::is_same_v<decltype(&F::operator()),
+                                       decltype(&F::operator())>>>
+    : sig_by_value<typename member_sig<decltype(&F::operator())>::type> {};
 
 template <class F, class... Args>
 struct spawn_traits {
@@ -46,10 +88,10 @@ struct spawn_traits {
                 "(or pass a goro::task<T> itself)");
   using value_type = typename task_type::value_type;
 
-  // No state to keep alive: invoke in place.
+  // Nothing to keep alive: invoke in place (see the header comment).
   static constexpr bool stateless =
-      sizeof...(Args) == 0 &&
-      (std::is_empty_v<callable> || std::is_pointer_v<callable>);
+      (std::is_pointer_v<callable> || std::is_empty_v<callable>) &&
+      params_by_value<callable>::value;
 };
 
 template <class Task, class F, class... Args>
@@ -69,7 +111,9 @@ auto make_root_task(F&& f, Args&&... args) {
                   "goro::go / co_spawn: pass the task by value (std::move it)");
     return task_type(std::move(f));
   } else if constexpr (traits::stateless) {
-    return task_type(std::invoke(std::forward<F>(f)));
+    return task_type(
+        std::invoke(std::forward<F>(f), std::decay_t<Args>(
+                                            std::forward<Args>(args))...));
   } else {
     return owning_root<task_type, typename traits::callable,
                        std::decay_t<Args>...>(

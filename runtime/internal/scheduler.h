@@ -23,7 +23,8 @@
 //  2. runnext, then the local ring;
 //  3. a batch from the global queue;
 //  4. spinning: steal half of another P's ring (4 rounds over the Ps in
-//     random order; the last round also takes a victim's runnext);
+//     random order; the last round also takes a victim's runnext), and keep
+//     trying, with the global queue, for up to kSpinFor;
 //  5. give the P up (idle list) and sleep on the M's parker.
 //
 // Spinning Ms. An M looking for work to steal is "spinning". Spinning burns
@@ -66,6 +67,7 @@
 #define GORO_RUNTIME_INTERNAL_SCHEDULER_H_
 
 #include <atomic>
+#include <chrono>
 #include <coroutine>
 #include <cstdint>
 #include <memory>
@@ -111,6 +113,8 @@ class scheduler {
  public:
   static constexpr std::uint32_t kMaxInheritedRuns = 64;
   static constexpr std::uint32_t kGlobalCheckInterval = 61;
+  // How long a spinning M keeps looking for work before it parks.
+  static constexpr std::chrono::microseconds kSpinFor{50};
 
   explicit scheduler(int procs);
   // Stops every M, then destroys every G still alive (runnable, parked, or
@@ -149,6 +153,7 @@ class scheduler {
   g* runq_get(processor* pp, bool* inherit);
   g* global_get(processor* pp, std::size_t max);
   g* steal_work(processor* pp);
+  g* spin_for_work(processor* pp);
   bool any_work() const noexcept;
 
   void wakep();
