@@ -101,17 +101,10 @@ class [[nodiscard]] join_handle {
       me->park_fn = &commit;
       me->park_arg = self->g_;
     }
-    // Runs on the M after the joiner's frame is suspended. After a successful
-    // CAS the joiner belongs to the target's finisher: do not touch it.
-    static bool commit(void* target, internal::g* me) {
-      auto* t = static_cast<internal::g*>(target);
-      std::uintptr_t expected = internal::kJoinNone;
-      // RELEASE on success: the finisher (ACQ_REL exchange) sees our g and
-      // the resume point stored above. ACQUIRE on failure: the target is
-      // done and we are about to read its result.
-      return t->join_word.compare_exchange_strong(
-          expected, reinterpret_cast<std::uintptr_t>(me),
-          std::memory_order_acq_rel, std::memory_order_acquire);
+    // Runs on the M after the joiner's frame is suspended (see
+    // scheduler::join_park for the protocol).
+    static internal::g* commit(void* target, internal::g* me) {
+      return internal::join_park(me, static_cast<internal::g*>(target));
     }
     T await_resume() const {
       auto& promise = self->frame_.promise();

@@ -32,6 +32,8 @@ g* spawn_g(scheduler* s, std::coroutine_handle<> root,
 
 void drop_ref(g* gp) noexcept { gp->sched->drop_ref(gp); }
 
+g* join_park(g* me, g* target) { return me->sched->join_park(me, target); }
+
 void check_not_in_g(const char* what) {
   if (current_machine() != nullptr) {
     throw std::logic_error(std::string(what) +

@@ -27,9 +27,10 @@
 // completion and free its frames. So no awaiter publishes its G from
 // await_suspend: it records park_fn/park_arg, the frame to resume in
 // `resume`, and returns. The M calls park_fn after the frame is fully
-// suspended and, once park_fn returns true (published), never touches the g
-// again. park_fn returning false means "the event already happened": the M
-// resumes the G at once, like Go's gopark unlock function failing.
+// suspended and, once park_fn reports the G published, never touches the g
+// again. park_fn can also say "the event already happened" (the M resumes
+// the G at once, like Go's gopark unlock function failing) or "run this
+// other G now" (a direct hand-off; see park_commit_fn).
 //
 // Exactly-once wake-up. A parked G is made runnable by whoever wins the
 // single atomic transition that published it (for a join: the exchange on
@@ -49,9 +50,13 @@ struct g;
 struct promise_base;
 
 // Publishes a parked G. Runs on the M after the G's frame is suspended.
-// Returns true if the G is now owned by its waker (the M must not touch it
-// again), false if it should be resumed immediately.
-using park_commit_fn = bool (*)(void* arg, g* gp);
+// Returns
+//  - nullptr: the G is now owned by its waker; the M must not touch it again;
+//  - gp itself: the event already happened, resume gp at once;
+//  - another G: gp is parked (owned by that G's finish) and the M runs the
+//    returned G next, in gp's time slice (a direct hand-off, see
+//    scheduler::execute).
+using park_commit_fn = g* (*)(void* arg, g* gp);
 
 enum class suspend_kind : std::uint8_t { none, park, yield, done };
 

@@ -564,15 +564,21 @@ void scheduler::execute(machine* m, g* gp, bool inherit) {
       gp->tail = {};
       continue;
     }
+    g* next = nullptr;
     switch (gp->kind) {
-      case suspend_kind::park:
+      case suspend_kind::park: {
         gp->status.store(g_status::waiting, std::memory_order_relaxed);
         m->curg = nullptr;
-        if (gp->park_fn(gp->park_arg, gp)) return;  // gp belongs to its waker
-        m->curg = gp;
-        gp->status.store(g_status::running, std::memory_order_relaxed);
-        h = gp->resume;
-        continue;
+        next = gp->park_fn(gp->park_arg, gp);
+        if (next == nullptr) return;  // gp belongs to its waker now
+        if (next == gp) {             // the event already happened
+          m->curg = gp;
+          gp->status.store(g_status::running, std::memory_order_relaxed);
+          h = gp->resume;
+          continue;
+        }
+        break;  // hand-off to `next`
+      }
       case suspend_kind::yield:
         m->curg = nullptr;
         gp->status.store(g_status::runnable, std::memory_order_relaxed);
@@ -580,31 +586,74 @@ void scheduler::execute(machine* m, g* gp, bool inherit) {
         return;
       case suspend_kind::done:
         m->curg = nullptr;
-        finish(m, gp);
-        return;
+        next = finish(gp);
+        if (next == nullptr) return;
+        break;  // hand-off to the G that was waiting to join gp
       case suspend_kind::none:
         fatal(
             "a G suspended on an awaiter that goro does not know (it "
             "neither awaited a goro::task nor a goro primitive); resuming a "
             "G from outside the runtime is not supported");
     }
+    // Direct hand-off: `next` is runnable, owned by this M, and in no queue.
+    // Run it now, in the current time slice, as if it had been taken from
+    // runnext; once the slice is used up it goes through runnext instead, so
+    // a chain of hand-offs cannot starve the P's other Gs.
+    next->status.store(g_status::runnable, std::memory_order_relaxed);
+    if (pp->inherited >= kMaxInheritedRuns) {
+      runqput(pp, next, /*next=*/true);
+      wakep();
+      return;
+    }
+    ++pp->inherited;
+    pp->counters.run.add();
+    gp = next;
+    m->curg = gp;
+    gp->status.store(g_status::running, std::memory_order_relaxed);
+    h = gp->resume;
   }
 }
 
-void scheduler::finish(machine* m, g* gp) {
+g* scheduler::join_park(g* me, g* t) {
+  // Fast path: `t` is still in this P's runnext, so it has not started and
+  // no other M can reach it except a thief's CAS on runnext. Winning that
+  // slot makes t ours alone: record me as its joiner and run t right here
+  // (hand-off). This is what makes `co_await co_spawn(f)` cost no queueing.
+  machine* m = current_machine();
+  processor* pp = m->p;
+  g* expected = t;
+  if (pp->runnext.load(std::memory_order_relaxed) == t &&
+      pp->runnext.compare_exchange_strong(expected, nullptr,
+                                          std::memory_order_acquire,
+                                          std::memory_order_relaxed)) {
+    // Relaxed: t runs next on this thread; finish(t) reads it here or, if t
+    // parks and moves, after the queue hand-over that orders it.
+    t->join_word.store(reinterpret_cast<std::uintptr_t>(me),
+                       std::memory_order_relaxed);
+    return t;
+  }
+  std::uintptr_t w = kJoinNone;
+  // ACQ_REL on success: RELEASE publishes me (and its resume point) to the
+  // finisher's ACQ_REL exchange in finish(). ACQUIRE on failure: t is done
+  // and we are about to read its result.
+  if (t->join_word.compare_exchange_strong(
+          w, reinterpret_cast<std::uintptr_t>(me), std::memory_order_acq_rel,
+          std::memory_order_acquire)) {
+    return nullptr;  // parked; t's finish will run or queue us
+  }
+  return me;  // t finished already
+}
+
+g* scheduler::finish(g* gp) {
   gp->status.store(g_status::dead, std::memory_order_relaxed);
   // ACQ_REL: RELEASE publishes the root's result to the joiner (who reads it
-  // after its CAS fails with ACQUIRE, or after being readied); ACQUIRE pairs
-  // with the joiner's RELEASE CAS that stored its g*.
+  // after its CAS fails with ACQUIRE, or after being handed off or readied);
+  // ACQUIRE pairs with the joiner's RELEASE CAS that stored its g*.
   std::uintptr_t w =
       gp->join_word.exchange(kJoinDone, std::memory_order_acq_rel);
-  if (w != kJoinNone && w != kJoinDone) {
-    g* joiner = reinterpret_cast<g*>(w);
-    joiner->status.store(g_status::runnable, std::memory_order_relaxed);
-    runqput(m->p, joiner, /*next=*/true);
-    wakep();
-  }
   drop_ref(gp);
+  if (w != kJoinNone && w != kJoinDone) return reinterpret_cast<g*>(w);
+  return nullptr;
 }
 
 void scheduler::drop_ref(g* gp) noexcept {

@@ -137,6 +137,9 @@ class scheduler {
   // Drops one reference to gp; the last one releases its frame and struct.
   void drop_ref(g* gp) noexcept;
 
+  // Park commit for `me` joining `target` (runs on me's M, me suspended).
+  g* join_park(g* me, g* target);
+
   runtime_stats stats() const;
 
  private:
@@ -145,7 +148,7 @@ class scheduler {
   void m_main(machine* m);
   g* find_runnable(machine* m, bool* inherit);
   void execute(machine* m, g* gp, bool inherit);
-  void finish(machine* m, g* gp);
+  g* finish(g* gp);
   void release(g* gp) noexcept;
 
   void runqput(processor* pp, g* gp, bool next);

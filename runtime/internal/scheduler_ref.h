@@ -20,6 +20,8 @@ scheduler* current_scheduler_or_throw(const char* what);
 g* spawn_g(scheduler* s, std::coroutine_handle<> root,
            promise_base* root_promise, bool joinable);
 void drop_ref(g* gp) noexcept;
+// The park commit of a join: `me` waits for `target` (a park_commit_fn).
+g* join_park(g* me, g* target);
 
 [[noreturn]] void throw_empty_join_handle();
 [[noreturn]] void throw_join_handle_awaited_twice();
