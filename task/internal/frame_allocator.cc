@@ -91,6 +91,8 @@ void frame_free(void* frame, std::size_t size) noexcept {
   if (c < kClasses) {
     frame_cache& cache = tls_cache;
     if (cache.count[c] < kMaxPerClass && !cache.dead) {
+      // A thread that only frees (never allocated) must flush at exit too.
+      if (cache.count[c] == 0) (void)&tls_flusher;
       auto* f = static_cast<free_frame*>(frame);
       f->next = cache.head[c];
       cache.head[c] = f;
