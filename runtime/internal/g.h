@@ -86,8 +86,6 @@ struct g {
   // Intrusive link: run queues (global), wait lists, free lists. A G is on
   // at most one of them at a time.
   g* link = nullptr;
-  // Every g ever allocated by a scheduler (Go's allgs); walked at shutdown.
-  g* all_next = nullptr;
 
   // --- join state (co_spawn) ---
   // kJoinNone, kJoinDone, or the g* of the single G waiting in a join.

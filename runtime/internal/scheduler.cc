@@ -101,17 +101,16 @@ scheduler::~scheduler() {
   // alive). A frame's destructors may drop join handles of other Gs:
   // drop_ref sees teardown_ and leaves the freeing to this loop.
   teardown_ = true;
-  for (g* gp = all_gs_; gp != nullptr; gp = gp->all_next) {
-    if (std::coroutine_handle<> root = gp->root) {
-      gp->root = {};
-      root.destroy();
+  for (auto& block : g_blocks_) {
+    for (std::uint32_t i = 0; i < kGBlock; ++i) {
+      g* gp = &block[i];
+      if (std::coroutine_handle<> root = gp->root) {
+        gp->root = {};
+        root.destroy();
+      }
     }
   }
-  while (all_gs_ != nullptr) {
-    g* next = all_gs_->all_next;
-    delete all_gs_;
-    all_gs_ = next;
-  }
+  // The g structs go with g_blocks_.
 }
 
 // ---------------------------------------------------------------- spawning
@@ -166,39 +165,85 @@ std::uint64_t scheduler::next_id(processor* pp) {
 
 // ------------------------------------------------------------ g free lists
 
+// g structs are never freed while the scheduler lives (Go keeps its gs
+// too): a finished G's struct goes to its P's free list, overflowing in
+// halves to a shared list, and new ones are allocated kGBlock at a time, so
+// that neither spawning nor finishing a G takes a lock or calls malloc in
+// the steady state.
+g* scheduler::alloc_g_block(g** rest, std::uint32_t* nrest) {
+  auto block = std::make_unique<g[]>(kGBlock);
+  g* gs = block.get();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    g_blocks_.push_back(std::move(block));
+  }
+  *rest = nullptr;
+  for (std::uint32_t i = kGBlock - 1; i >= 1; --i) {
+    gs[i].sched = this;
+    gs[i].link = *rest;
+    *rest = &gs[i];
+  }
+  *nrest = kGBlock - 1;
+  gs[0].sched = this;
+  return &gs[0];
+}
+
 g* scheduler::gfget(processor* pp) {
-  if (pp != nullptr && pp->gfree == nullptr) {
-    // Refill half the local cache from the shared list.
+  if (pp == nullptr) {
+    {
+      std::lock_guard<std::mutex> lock(gfree_mu_);
+      if (gfree_ != nullptr) {
+        g* gp = gfree_;
+        gfree_ = gp->link;
+        ngfree_.store(ngfree_.load(std::memory_order_relaxed) - 1,
+                      std::memory_order_relaxed);
+        gp->link = nullptr;
+        return gp;
+      }
+    }
+    g* rest;
+    std::uint32_t nrest;
+    g* gp = alloc_g_block(&rest, &nrest);
     std::lock_guard<std::mutex> lock(gfree_mu_);
+    while (rest != nullptr) {
+      g* next = rest->link;
+      rest->link = gfree_;
+      gfree_ = rest;
+      rest = next;
+    }
+    ngfree_.store(ngfree_.load(std::memory_order_relaxed) + nrest,
+                  std::memory_order_relaxed);
+    return gp;
+  }
+  if (pp->gfree == nullptr &&
+      ngfree_.load(std::memory_order_relaxed) != 0) {
+    // Refill half the local cache from the shared list. (A stale zero
+    // above only costs a block allocation.)
+    std::lock_guard<std::mutex> lock(gfree_mu_);
+    std::size_t moved = 0;
     while (gfree_ != nullptr && pp->ngfree < kMaxLocalFree / 2) {
       g* gp = gfree_;
       gfree_ = gp->link;
       gp->link = pp->gfree;
       pp->gfree = gp;
       ++pp->ngfree;
+      ++moved;
     }
+    ngfree_.store(ngfree_.load(std::memory_order_relaxed) - moved,
+                  std::memory_order_relaxed);
   }
-  if (pp != nullptr && pp->gfree != nullptr) {
-    g* gp = pp->gfree;
-    pp->gfree = gp->link;
-    --pp->ngfree;
-    gp->link = nullptr;
+  if (pp->gfree == nullptr) {
+    g* rest;
+    std::uint32_t nrest;
+    g* gp = alloc_g_block(&rest, &nrest);
+    pp->gfree = rest;
+    pp->ngfree = nrest;
     return gp;
   }
-  if (pp == nullptr) {
-    std::lock_guard<std::mutex> lock(gfree_mu_);
-    if (gfree_ != nullptr) {
-      g* gp = gfree_;
-      gfree_ = gp->link;
-      gp->link = nullptr;
-      return gp;
-    }
-  }
-  g* gp = new g;
-  gp->sched = this;
-  std::lock_guard<std::mutex> lock(mu_);
-  gp->all_next = all_gs_;
-  all_gs_ = gp;
+  g* gp = pp->gfree;
+  pp->gfree = gp->link;
+  --pp->ngfree;
+  gp->link = nullptr;
   return gp;
 }
 
@@ -208,19 +253,25 @@ void scheduler::gfput(processor* pp, g* gp) {
     std::lock_guard<std::mutex> lock(gfree_mu_);
     gp->link = gfree_;
     gfree_ = gp;
+    ngfree_.store(ngfree_.load(std::memory_order_relaxed) + 1,
+                  std::memory_order_relaxed);
     return;
   }
   gp->link = pp->gfree;
   pp->gfree = gp;
   if (++pp->ngfree < kMaxLocalFree) return;
   std::lock_guard<std::mutex> lock(gfree_mu_);
+  std::size_t moved = 0;
   while (pp->ngfree > kMaxLocalFree / 2) {
     g* x = pp->gfree;
     pp->gfree = x->link;
     --pp->ngfree;
     x->link = gfree_;
     gfree_ = x;
+    ++moved;
   }
+  ngfree_.store(ngfree_.load(std::memory_order_relaxed) + moved,
+                std::memory_order_relaxed);
 }
 
 // ------------------------------------------------------------- run queues

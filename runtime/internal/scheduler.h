@@ -168,6 +168,7 @@ class scheduler {
   void pidleput_locked(processor* pp) noexcept;
 
   g* gfget(processor* pp);
+  g* alloc_g_block(g** rest, std::uint32_t* nrest);
   void gfput(processor* pp, g* gp);
   std::uint64_t next_id(processor* pp);
 
@@ -180,16 +181,21 @@ class scheduler {
   std::atomic<bool> stopping_{false};
   bool teardown_ = false;  // set once every M has exited
 
-  // Guards the idle lists, the M list and the all-Gs list.
+  // Guards the idle lists, the M list and the g blocks.
   mutable std::mutex mu_;
   processor* pidle_ = nullptr;
   machine* midle_ = nullptr;
   std::vector<std::unique_ptr<machine>> all_ms_;
-  g* all_gs_ = nullptr;
+  // Every g ever allocated (Go's allgs), kGBlock per block; walked at
+  // shutdown to destroy the frames of Gs that never finished.
+  static constexpr std::uint32_t kGBlock = 32;
+  std::vector<std::unique_ptr<g[]>> g_blocks_;
 
   // Free g structs beyond what the Ps cache, and those freed off any P.
+  // ngfree_ is written under gfree_mu_ and peeked without it.
   std::mutex gfree_mu_;
   g* gfree_ = nullptr;
+  std::atomic<std::size_t> ngfree_{0};
 };
 
 }  // namespace goro::internal

@@ -28,7 +28,11 @@ namespace {
 // whole cache at thread exit go back to mimalloc.
 constexpr std::size_t kGranule = 16;
 constexpr std::size_t kClasses = 64;  // frames up to 1 KiB are cached
-constexpr std::uint32_t kMaxPerClass = 128;
+// Per class, at most kMaxPerClass frames or kMaxClassBytes, whichever is
+// fewer: a burst of a hundred thousand Gs spawned before any runs should
+// mostly recycle frames, yet a thread never sits on more than ~16 MiB.
+constexpr std::uint32_t kMaxPerClass = 4096;
+constexpr std::size_t kMaxClassBytes = 256 * 1024;
 
 struct free_frame {
   free_frame* next;
@@ -90,7 +94,8 @@ void frame_free(void* frame, std::size_t size) noexcept {
   const std::size_t c = size_class(size);
   if (c < kClasses) {
     frame_cache& cache = tls_cache;
-    if (cache.count[c] < kMaxPerClass && !cache.dead) {
+    if (cache.count[c] < kMaxPerClass &&
+        cache.count[c] * c * kGranule < kMaxClassBytes && !cache.dead) {
       // A thread that only frees (never allocated) must flush at exit too.
       if (cache.count[c] == 0) (void)&tls_flusher;
       auto* f = static_cast<free_frame*>(frame);
