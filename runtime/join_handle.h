@@ -8,7 +8,8 @@
 //  - `co_await h` (lvalue or rvalue) suspends the awaiting G until the
 //    spawned G's root task returns, then yields its T or rethrows its
 //    exception. It does not block the thread: the M runs other Gs meanwhile.
-//    Awaiting is only possible from inside a goro G.
+//    Awaiting is only possible from inside a G of the same runtime
+//    (std::logic_error otherwise).
 //  - A handle is awaited at most once. Awaiting it twice, or awaiting an
 //    empty handle (moved-from, detached, default-constructed), throws
 //    std::logic_error naming the mistake.
@@ -85,6 +86,7 @@ class [[nodiscard]] join_handle {
     bool await_ready() const {
       if (self->g_ == nullptr) internal::throw_empty_join_handle();
       if (self->awaited_) internal::throw_join_handle_awaited_twice();
+      internal::check_join_allowed(self->g_);
       self->awaited_ = true;
       // ACQUIRE: pairs with the finishing M's ACQ_REL exchange.
       return self->g_->join_word.load(std::memory_order_acquire) ==
@@ -96,6 +98,7 @@ class [[nodiscard]] join_handle {
                     "a goro::join_handle can only be awaited from a goro "
                     "coroutine (goro::task)");
       internal::g* me = parent.promise().g_;
+      if (me == nullptr) internal::throw_not_in_g("co_await on a join_handle");
       me->resume = parent;
       me->kind = internal::suspend_kind::park;
       me->park_fn = &commit;

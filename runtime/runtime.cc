@@ -52,6 +52,31 @@ void throw_join_handle_awaited_twice() {
   throw std::logic_error("goro: join_handle awaited twice");
 }
 
+void check_join_allowed(g* target) {
+  g* me = current_g();
+  if (me == nullptr) {
+    throw std::logic_error("goro: a join_handle can only be awaited inside a G");
+  }
+  if (me->sched != target->sched) {
+    throw std::logic_error(
+        "goro: a join_handle can only be awaited from a G of the runtime that "
+        "spawned its G (joins across runtimes are not supported)");
+  }
+}
+
+void throw_not_in_g(const char* what) {
+  throw std::logic_error(
+      std::string("goro: ") + what +
+      " needs a G, but this goro::task is driven by a coroutine that is not "
+      "goro's");
+}
+
+void throw_spawn_started_task() {
+  throw std::logic_error(
+      "goro: go/co_spawn given a task that was already awaited (a task runs "
+      "only once)");
+}
+
 void throw_spawn_empty_task() {
   throw std::logic_error(
       "goro: go/co_spawn given an empty task (moved-from or "

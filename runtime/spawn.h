@@ -39,11 +39,13 @@ namespace goro {
 
 namespace internal {
 [[noreturn]] void throw_spawn_empty_task();
+[[noreturn]] void throw_spawn_started_task();
 
 template <class T>
 join_handle<T> spawn_root(scheduler* s, task<T>&& t, bool joinable) {
+  if (!t) throw_spawn_empty_task();
+  if (t.started()) throw_spawn_started_task();
   std::coroutine_handle<task_promise<T>> h = t.release();
-  if (!h) throw_spawn_empty_task();
   g* gp = spawn_g(s, h, &h.promise(), joinable);
   if (!joinable) return {};
   return join_handle<T>(gp, h);

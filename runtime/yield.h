@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "goro/runtime/internal/g.h"
+#include "goro/runtime/internal/scheduler_ref.h"
 #include "goro/task/task.h"
 
 namespace goro {
@@ -21,10 +22,11 @@ namespace internal {
 struct yield_awaiter {
   bool await_ready() const noexcept { return false; }
   template <class ParentPromise>
-  void await_suspend(std::coroutine_handle<ParentPromise> parent) const noexcept {
+  void await_suspend(std::coroutine_handle<ParentPromise> parent) const {
     static_assert(std::is_base_of_v<promise_base, ParentPromise>,
                   "goro::yield() can only be awaited from a goro::task");
     g* me = parent.promise().g_;
+    if (me == nullptr) throw_not_in_g("co_await goro::yield()");
     me->resume = parent;
     me->kind = suspend_kind::yield;
   }

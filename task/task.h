@@ -57,6 +57,11 @@ class [[nodiscard]] task {
   auto operator co_await() & noexcept { return awaiter{h_}; }
   auto operator co_await() && noexcept { return awaiter{h_}; }
 
+  // True if the task has been awaited (it is running or has finished).
+  bool started() const noexcept {
+    return h_ && (h_.done() || h_.promise().continuation_);
+  }
+
   // For the runtime: give up ownership of the frame.
   std::coroutine_handle<promise_type> release() noexcept {
     return std::exchange(h_, {});

@@ -462,23 +462,6 @@ void scheduler::startm(processor* pp, bool spinning) {
   m->thread = std::thread([this, m] { m_main(m); });
 }
 
-void scheduler::stopm(machine* m) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_.load(std::memory_order_relaxed)) return;
-    m->idle_link = midle_;
-    midle_ = m;
-  }
-  m->park.park();
-  std::lock_guard<std::mutex> lock(mu_);
-  if (m->next_p != nullptr) {
-    m->p = m->next_p;
-    m->spinning = m->next_spinning;
-    m->next_p = nullptr;
-  }
-  // Otherwise woken for shutdown: m->p stays null.
-}
-
 void scheduler::reset_spinning(machine* m) {
   m->spinning = false;
   nmspinning_.fetch_sub(1, std::memory_order_seq_cst);
@@ -558,15 +541,18 @@ g* scheduler::find_runnable(machine* m, bool* inherit) {
       if (g* gp = spin_for_work(pp)) return gp;
     }
 
-    // 5. Nothing to do: give the P up.
+    // 5. Nothing to do: give the P up, and join the idle Ms in the same
+    //    critical section, so that a startm() racing with us finds this M
+    //    rather than creating another (Ms never outnumber Ps).
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_.load(std::memory_order_relaxed)) return nullptr;
       pp->counters.parks.add();  // still ours until pidleput
       pidleput_locked(pp);       // npidle+1, seq_cst: handshake (b)
       m->p = nullptr;
+      m->idle_link = midle_;
+      midle_ = m;
     }
-    bool rechecking = true;
     if (m->spinning) {
       m->spinning = false;
       // seq_cst: handshake (a). After this, re-check every queue.
@@ -574,24 +560,41 @@ g* scheduler::find_runnable(machine* m, bool* inherit) {
     }
     // Handshake (b) for everyone, and (a) for a former spinner: any_work()
     // reads the global size and every P's runnext and ring.
-    while (rechecking && any_work()) {
-      rechecking = false;
-      processor* again = nullptr;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        again = pidleget_locked();
+    if (any_work()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      // If startm() already chose this M (next_p set), its token is on the
+      // way: park() below returns at once with that P.
+      if (m->next_p == nullptr) {
+        if (processor* again = pidleget_locked()) {
+          unlink_idle_m_locked(m);
+          m->p = again;
+          m->spinning = true;
+          nmspinning_.fetch_add(1, std::memory_order_seq_cst);
+        }
+        // No idle P: every P is held by a running M, which will find it.
       }
-      if (again != nullptr) {
-        m->p = again;
-        m->spinning = true;
-        nmspinning_.fetch_add(1, std::memory_order_seq_cst);
-      }
-      // No idle P: every P is held by a running M, which will find the work.
     }
     if (m->p != nullptr) continue;
 
-    stopm(m);
-    // Woken with a P (and maybe as a spinner), or for shutdown.
+    // Sleep until startm() hands us a P (or the runtime stops).
+    m->park.park();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (m->next_p != nullptr) {
+      m->p = m->next_p;
+      m->spinning = m->next_spinning;
+      m->next_p = nullptr;
+    }
+    // Otherwise woken for shutdown: m->p stays null and the loop exits.
+  }
+}
+
+void scheduler::unlink_idle_m_locked(machine* m) noexcept {
+  for (machine** link = &midle_; *link != nullptr; link = &(*link)->idle_link) {
+    if (*link == m) {
+      *link = m->idle_link;
+      m->idle_link = nullptr;
+      return;
+    }
   }
 }
 
@@ -691,6 +694,9 @@ g* scheduler::join_park(g* me, g* t) {
           w, reinterpret_cast<std::uintptr_t>(me), std::memory_order_acq_rel,
           std::memory_order_acquire)) {
     return nullptr;  // parked; t's finish will run or queue us
+  }
+  if (w != kJoinDone) {
+    fatal("a join_handle was awaited by two Gs at once (one handle, one owner)");
   }
   return me;  // t finished already
 }

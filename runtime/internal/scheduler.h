@@ -162,7 +162,7 @@ class scheduler {
   void wakep();
   void wake_for_global();
   void startm(processor* pp, bool spinning);
-  void stopm(machine* m);
+  void unlink_idle_m_locked(machine* m) noexcept;
   void reset_spinning(machine* m);
   processor* pidleget_locked() noexcept;
   void pidleput_locked(processor* pp) noexcept;

@@ -24,6 +24,12 @@ void drop_ref(g* gp) noexcept;
 g* join_park(g* me, g* target);
 
 [[noreturn]] void throw_empty_join_handle();
+// Throws std::logic_error unless the calling thread runs a G of target's
+// runtime.
+void check_join_allowed(g* target);
+// Throws std::logic_error: `what` needs a G, and the awaiting coroutine is
+// not running as one (a goro::task driven by a foreign coroutine type).
+[[noreturn]] void throw_not_in_g(const char* what);
 [[noreturn]] void throw_join_handle_awaited_twice();
 
 }  // namespace goro::internal
