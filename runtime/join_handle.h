@@ -100,6 +100,7 @@ class [[nodiscard]] join_handle {
       internal::g* me = parent.promise().g_;
       if (me == nullptr) internal::throw_not_in_g("co_await on a join_handle");
       me->resume = parent;
+      me->resume_promise = &parent.promise();
       me->kind = internal::suspend_kind::park;
       me->park_fn = &commit;
       me->park_arg = self->g_;

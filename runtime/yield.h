@@ -3,9 +3,12 @@
 //   co_await goro::yield();
 //
 // Suspends the current G and puts it at the back of the runtime's global
-// run queue, so every other runnable G gets a turn before it runs again
-// (possibly on another thread). It does not block the thread. Only
-// meaningful inside a goro G (a goro::task awaited from a G).
+// run queue, letting other runnable Gs run; it resumes later, possibly on
+// another thread. As in Go, no strict order is promised: Ps look at the
+// global queue first every 61st schedule, so the yielder can occasionally
+// run again before Gs queued locally. It never blocks the thread. Awaiting
+// it from a goro::task that is not running as a G (driven by a foreign
+// coroutine type) throws std::logic_error.
 #ifndef GORO_RUNTIME_YIELD_H_
 #define GORO_RUNTIME_YIELD_H_
 
@@ -28,6 +31,7 @@ struct yield_awaiter {
     g* me = parent.promise().g_;
     if (me == nullptr) throw_not_in_g("co_await goro::yield()");
     me->resume = parent;
+    me->resume_promise = &parent.promise();
     me->kind = suspend_kind::yield;
   }
   void await_resume() const noexcept {}

@@ -54,51 +54,60 @@ class [[nodiscard]] task {
   explicit operator bool() const noexcept { return static_cast<bool>(h_); }
 
   // Awaiting runs the task in the current G and yields its result.
-  auto operator co_await() & noexcept { return awaiter{h_}; }
-  auto operator co_await() && noexcept { return awaiter{h_}; }
+  auto operator co_await() & noexcept { return awaiter{this}; }
+  auto operator co_await() && noexcept { return awaiter{this}; }
 
   // True if the task has been awaited (it is running or has finished).
   bool started() const noexcept {
-    return h_ && (h_.done() || h_.promise().continuation_);
+    return h_ && (h_.done() || typed().promise().continuation_);
   }
 
   // For the runtime: give up ownership of the frame.
   std::coroutine_handle<promise_type> release() noexcept {
-    return std::exchange(h_, {});
+    return std::coroutine_handle<promise_type>::from_address(
+        std::exchange(h_, {}).address());
   }
 
  private:
   friend promise_type;
   explicit task(std::coroutine_handle<promise_type> h) noexcept : h_(h) {}
 
+  std::coroutine_handle<promise_type> typed() const noexcept {
+    return std::coroutine_handle<promise_type>::from_address(h_.address());
+  }
+
   struct awaiter {
-    std::coroutine_handle<promise_type> h;
+    task* self;
 
     bool await_ready() const {
-      if (!h) internal::throw_empty_task();
-      if (h.done() || h.promise().continuation_) {
-        internal::throw_task_awaited_twice();
-      }
+      if (!self->h_) internal::throw_empty_task();
+      if (self->started()) internal::throw_task_awaited_twice();
       return false;
     }
     template <class ParentPromise>
     std::coroutine_handle<> await_suspend(
         std::coroutine_handle<ParentPromise> parent) const noexcept {
-      promise_type& child = h.promise();
+      promise_type& child = self->typed().promise();
       child.continuation_ = parent;
+      // While the child runs, this task object (in the parent's frame) owns
+      // it; recorded so the runtime can destroy an abandoned chain
+      // innermost-first (internal::destroy_chain).
+      child.owner_ = &self->h_;
       if constexpr (std::is_base_of_v<internal::promise_base, ParentPromise>) {
+        child.parent_ = &parent.promise();
         if (internal::g* gp = parent.promise().g_) {
           child.g_ = gp;
-          gp->tail = h;  // the trampoline resumes the child next
+          gp->tail = self->h_;  // the trampoline resumes the child next
           return std::noop_coroutine();
         }
       }
-      return h;  // foreign parent: symmetric transfer
+      return self->h_;  // foreign parent: symmetric transfer
     }
-    T await_resume() const { return h.promise().take_result(); }
+    T await_resume() const { return self->typed().promise().take_result(); }
   };
 
-  std::coroutine_handle<promise_type> h_{};
+  // Type-erased so that promise_base::owner_ can point at it whatever T is.
+  std::coroutine_handle<> h_{};
 };
 
 namespace internal {

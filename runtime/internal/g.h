@@ -72,6 +72,7 @@ struct g {
   // --- trampoline notes, touched only by the thread running the G ---
   std::coroutine_handle<> tail{};    // resume this next (child call/return)
   std::coroutine_handle<> resume{};  // where the G continues when scheduled
+  promise_base* resume_promise = nullptr;  // resume's promise (innermost)
   suspend_kind kind = suspend_kind::none;
   park_commit_fn park_fn = nullptr;
   void* park_arg = nullptr;

@@ -61,11 +61,11 @@ struct params_by_value<F, std::enable_if_t<std::is_pointer_v<F> &&
                                            std::is_function_v<
                                                std::remove_pointer_t<F>>>>
     : sig_by_value<std::remove_pointer_t<F>> {};
+// Any other operator() form (ref-qualified, non-const noexcept, overloaded,
+// generic) is simply not known to be safe: it gets the wrapper frame.
 template <class F>
 struct params_by_value<
-    F, std::enable_if_t<std::is_class_v<F> &&
-                        std::is_same_v<decltype(&F::operator()),
-                                       decltype(&F::operator())>>>
+    F, std::void_t<typename member_sig<decltype(&F::operator())>::type>>
     : sig_by_value<typename member_sig<decltype(&F::operator())>::type> {};
 
 template <class F, class... Args>

@@ -102,15 +102,44 @@ scheduler::~scheduler() {
   // drop_ref sees teardown_ and leaves the freeing to this loop.
   teardown_ = true;
   for (auto& block : g_blocks_) {
-    for (std::uint32_t i = 0; i < kGBlock; ++i) {
-      g* gp = &block[i];
-      if (std::coroutine_handle<> root = gp->root) {
-        gp->root = {};
-        root.destroy();
-      }
-    }
+    for (std::uint32_t i = 0; i < kGBlock; ++i) destroy_frames(&block[i]);
   }
   // The g structs go with g_blocks_.
+}
+
+// Destroys the frames of a G that will never run again, innermost first.
+//
+// Destroying only the root would work (each frame's task object destroys the
+// frame it awaits) but recurses once per frame: an abandoned chain of 100k
+// nested co_awaits overflowed the stack. So walk from the frame the G is
+// suspended in up through the awaiting frames: detach each frame from the
+// task object that owns it (owner_, in the parent's frame), then destroy it.
+// Each frame's locals are still destroyed before its parent's, as they would
+// be on return.
+void scheduler::destroy_frames(g* gp) noexcept {
+  if (!gp->root) return;
+  const std::coroutine_handle<> root = gp->root;
+  std::coroutine_handle<> h = root;
+  promise_base* p = gp->root_promise;
+  if (gp->status.load(std::memory_order_relaxed) != g_status::dead &&
+      gp->resume_promise != nullptr) {
+    h = gp->resume;  // a finished G's resume is stale; it has only its root
+    p = gp->resume_promise;
+  }
+  gp->root = {};
+  while (p != nullptr) {
+    promise_base* parent = p->parent_;
+    std::coroutine_handle<> parent_frame = p->continuation_;
+    if (p->owner_ != nullptr) *p->owner_ = {};
+    h.destroy();
+    if (h == root) return;
+    if (parent == nullptr) break;  // a frame awaited by a foreign coroutine
+    p = parent;
+    h = parent_frame;
+  }
+  // The walk stopped at a coroutine that is not goro's: destroy the rest from
+  // the root down (its task objects no longer own the frames freed above).
+  root.destroy();
 }
 
 // ---------------------------------------------------------------- spawning
@@ -122,6 +151,7 @@ g* scheduler::spawn(std::coroutine_handle<> root, promise_base* root_promise,
   g* gp = gfget(pp);
   gp->root = root;
   gp->resume = root;
+  gp->resume_promise = root_promise;
   gp->root_promise = root_promise;
   root_promise->g_ = gp;
   gp->tail = {};
@@ -637,6 +667,9 @@ void scheduler::execute(machine* m, g* gp, bool inherit) {
         m->curg = nullptr;
         gp->status.store(g_status::runnable, std::memory_order_relaxed);
         global_.push(gp);  // Gosched: to the back of the global queue
+        // Like Go's goschedImpl: the yielder may be one of several CPU-bound
+        // Gs, so make sure an idle P comes to help.
+        wakep();
         return;
       case suspend_kind::done:
         m->curg = nullptr;

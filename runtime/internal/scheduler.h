@@ -150,6 +150,7 @@ class scheduler {
   void execute(machine* m, g* gp, bool inherit);
   g* finish(g* gp);
   void release(g* gp) noexcept;
+  void destroy_frames(g* gp) noexcept;
 
   void runqput(processor* pp, g* gp, bool next);
   void runqput_slow(processor* pp, g* gp);

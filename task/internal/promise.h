@@ -35,6 +35,10 @@ namespace goro::internal {
 struct promise_base {
   g* g_ = nullptr;
   std::coroutine_handle<> continuation_{};
+  // Set while the frame is being awaited: the awaiting frame's promise (null
+  // if it is not goro's) and the task object there that owns this frame.
+  promise_base* parent_ = nullptr;
+  std::coroutine_handle<>* owner_ = nullptr;
   std::exception_ptr exception_{};
 
   static void* operator new(std::size_t size) { return frame_alloc(size); }

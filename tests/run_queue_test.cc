@@ -1,0 +1,459 @@
+// White-box tests of the scheduler's building blocks: the per-P run_queue
+// ring, the global_queue, and the parker.
+#include "goro/runtime/internal/run_queue.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "goro/runtime/internal/g.h"
+#include "goro/runtime/internal/global_queue.h"
+#include "goro/runtime/internal/parker.h"
+#include "gtest/gtest.h"
+#include "tests/test_util.h"
+
+namespace {
+
+using goro::internal::g;
+using goro::internal::global_queue;
+using goro::internal::parker;
+using goro::internal::run_queue;
+
+constexpr std::uint32_t kCap = run_queue::kCapacity;
+
+// ------------------------------------------------------------ run_queue
+
+TEST(RunQueue, CapacityIs256) { EXPECT_EQ(kCap, 256u); }
+
+TEST(RunQueue, EmptyPopReturnsNull) {
+  run_queue q;
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.size(), 0u);
+  EXPECT_EQ(q.pop(), nullptr);
+}
+
+TEST(RunQueue, OwnerPushPopIsFifo) {
+  auto gs = std::make_unique<g[]>(100);
+  run_queue q;
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(q.push(&gs[i]));
+  EXPECT_EQ(q.size(), 100u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(q.pop(), &gs[i]) << i;
+  EXPECT_EQ(q.pop(), nullptr);
+  EXPECT_TRUE(q.empty());
+}
+
+TEST(RunQueue, FifoAcrossManyWrapArounds) {
+  auto gs = std::make_unique<g[]>(kCap);
+  run_queue q;
+  // Keep ~100 queued while pushing 10k: the indices wrap the ring many times.
+  std::uint32_t pushed = 0, popped = 0;
+  for (int step = 0; step < 10000; ++step) {
+    ASSERT_TRUE(q.push(&gs[pushed % kCap]));
+    ++pushed;
+    if (pushed - popped > 100) {
+      ASSERT_EQ(q.pop(), &gs[popped % kCap]);
+      ++popped;
+    }
+  }
+  while (popped < pushed) {
+    ASSERT_EQ(q.pop(), &gs[popped % kCap]);
+    ++popped;
+  }
+  EXPECT_EQ(q.pop(), nullptr);
+}
+
+TEST(RunQueue, PushFailsWhenFull) {
+  auto gs = std::make_unique<g[]>(kCap + 1);
+  run_queue q;
+  for (std::uint32_t i = 0; i < kCap; ++i) ASSERT_TRUE(q.push(&gs[i])) << i;
+  EXPECT_EQ(q.size(), kCap);
+  EXPECT_FALSE(q.push(&gs[kCap]));
+  EXPECT_EQ(q.size(), kCap);
+  // Popping one frees a slot.
+  EXPECT_EQ(q.pop(), &gs[0]);
+  EXPECT_TRUE(q.push(&gs[kCap]));
+  EXPECT_FALSE(q.push(&gs[0]));
+}
+
+TEST(RunQueue, TakeHalfForOverflowTakesTheOlderHalfInOrder) {
+  auto gs = std::make_unique<g[]>(kCap + 1);
+  run_queue q;
+  g* out[kCap / 2];
+  // Not full: nothing to take.
+  ASSERT_TRUE(q.push(&gs[0]));
+  EXPECT_EQ(q.take_half_for_overflow(out), 0u);
+  EXPECT_EQ(q.size(), 1u);
+  for (std::uint32_t i = 1; i < kCap; ++i) ASSERT_TRUE(q.push(&gs[i]));
+  ASSERT_FALSE(q.push(&gs[kCap]));
+  ASSERT_EQ(q.take_half_for_overflow(out), kCap / 2);
+  for (std::uint32_t i = 0; i < kCap / 2; ++i) EXPECT_EQ(out[i], &gs[i]) << i;
+  EXPECT_EQ(q.size(), kCap / 2);
+  EXPECT_TRUE(q.push(&gs[kCap]));
+  // The newer half is still there, in order, followed by the new one.
+  for (std::uint32_t i = kCap / 2; i <= kCap; ++i) EXPECT_EQ(q.pop(), &gs[i]);
+  EXPECT_EQ(q.pop(), nullptr);
+}
+
+TEST(RunQueue, StealIntoTakesHalfRoundedUpAndReturnsTheLast) {
+  auto gs = std::make_unique<g[]>(8);
+  run_queue victim, mine;
+  EXPECT_EQ(victim.steal_into(mine), nullptr);  // empty victim
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(victim.push(&gs[i]));
+  // 5 - 5/2 = 3 taken: gs[0], gs[1] land in `mine`, gs[2] is returned.
+  EXPECT_EQ(victim.steal_into(mine), &gs[2]);
+  EXPECT_EQ(mine.size(), 2u);
+  EXPECT_EQ(victim.size(), 2u);
+  EXPECT_EQ(mine.pop(), &gs[0]);
+  EXPECT_EQ(mine.pop(), &gs[1]);
+  EXPECT_EQ(mine.pop(), nullptr);
+  EXPECT_EQ(victim.pop(), &gs[3]);
+  EXPECT_EQ(victim.pop(), &gs[4]);
+
+  // A single G is stolen whole and returned; nothing lands in `mine`.
+  ASSERT_TRUE(victim.push(&gs[7]));
+  EXPECT_EQ(victim.steal_into(mine), &gs[7]);
+  EXPECT_TRUE(mine.empty());
+  EXPECT_TRUE(victim.empty());
+}
+
+TEST(RunQueue, StealFromAFullRing) {
+  auto gs = std::make_unique<g[]>(kCap);
+  run_queue victim, mine;
+  for (std::uint32_t i = 0; i < kCap; ++i) ASSERT_TRUE(victim.push(&gs[i]));
+  EXPECT_EQ(victim.steal_into(mine), &gs[kCap / 2 - 1]);
+  EXPECT_EQ(mine.size(), kCap / 2 - 1);
+  EXPECT_EQ(victim.size(), kCap / 2);
+  for (std::uint32_t i = 0; i < kCap / 2 - 1; ++i) EXPECT_EQ(mine.pop(), &gs[i]);
+}
+
+// One owner pushing and popping, thieves stealing into their own queues and
+// draining them: every G comes out exactly once.
+TEST(RunQueue, ConcurrentOwnerAndThievesLoseAndDuplicateNothing) {
+  const std::int64_t n = goro_test::scaled(1'000'000, 5);
+  constexpr int kThieves = 3;
+  auto gs = std::make_unique<g[]>(n);
+  auto seen = std::make_unique<std::atomic<std::uint8_t>[]>(n);
+  for (std::int64_t i = 0; i < n; ++i) seen[i].store(0);
+  auto record = [&](g* gp) {
+    std::ptrdiff_t i = gp - gs.get();
+    ASSERT_GE(i, 0);
+    ASSERT_LT(i, n);
+    seen[i].fetch_add(1, std::memory_order_relaxed);
+  };
+
+  run_queue owner_q;
+  std::atomic<bool> producing{true};
+  std::atomic<std::int64_t> by_owner{0}, by_overflow{0}, by_thieves{0};
+
+  std::vector<std::thread> thieves;
+  for (int t = 0; t < kThieves; ++t) {
+    thieves.emplace_back([&] {
+      run_queue mine;
+      std::int64_t count = 0;
+      for (;;) {
+        const bool last_check = !producing.load(std::memory_order_acquire);
+        g* gp = owner_q.steal_into(mine);
+        if (gp != nullptr) {
+          record(gp);
+          ++count;
+          while (g* x = mine.pop()) {
+            record(x);
+            ++count;
+          }
+        } else if (last_check) {
+          break;
+        }
+      }
+      by_thieves.fetch_add(count);
+    });
+  }
+
+  std::thread owner([&] {
+    g* overflow[kCap / 2];
+    std::int64_t popped = 0, spilled = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      while (!owner_q.push(&gs[i])) {
+        std::uint32_t k = owner_q.take_half_for_overflow(overflow);
+        for (std::uint32_t j = 0; j < k; ++j) record(overflow[j]);
+        spilled += k;
+      }
+      if (i % 3 == 0) {
+        if (g* gp = owner_q.pop()) {
+          record(gp);
+          ++popped;
+        }
+      }
+    }
+    while (g* gp = owner_q.pop()) {
+      record(gp);
+      ++popped;
+    }
+    by_owner.store(popped);
+    by_overflow.store(spilled);
+    producing.store(false, std::memory_order_release);
+  });
+
+  owner.join();
+  for (auto& t : thieves) t.join();
+
+  std::int64_t missing = 0, duplicated = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::uint8_t c = seen[i].load();
+    if (c == 0) ++missing;
+    if (c > 1) ++duplicated;
+  }
+  EXPECT_EQ(missing, 0);
+  EXPECT_EQ(duplicated, 0);
+  EXPECT_EQ(by_owner.load() + by_overflow.load() + by_thieves.load(), n);
+  EXPECT_GT(by_thieves.load(), 0) << "no steal ever succeeded";
+  EXPECT_TRUE(owner_q.empty());
+}
+
+// Thieves steal from each other's queues too (a thief's queue is itself a
+// victim), while every owner keeps pushing.
+TEST(RunQueue, ConcurrentAllStealFromAll) {
+  const std::int64_t per = goro_test::scaled(200'000, 5);
+  constexpr int kWorkers = 3;
+  const std::int64_t n = per * kWorkers;
+  auto gs = std::make_unique<g[]>(n);
+  auto seen = std::make_unique<std::atomic<std::uint8_t>[]>(n);
+  for (std::int64_t i = 0; i < n; ++i) seen[i].store(0);
+  std::vector<std::unique_ptr<run_queue>> qs;
+  for (int w = 0; w < kWorkers; ++w) qs.push_back(std::make_unique<run_queue>());
+  std::atomic<int> producing{kWorkers};
+  std::atomic<std::int64_t> consumed{0};
+
+  auto consume = [&](g* gp) {
+    seen[gp - gs.get()].fetch_add(1, std::memory_order_relaxed);
+    consumed.fetch_add(1, std::memory_order_relaxed);
+  };
+  std::vector<std::thread> ts;
+  for (int w = 0; w < kWorkers; ++w) {
+    ts.emplace_back([&, w] {
+      run_queue& q = *qs[w];
+      g* overflow[kCap / 2];
+      for (std::int64_t i = 0; i < per; ++i) {
+        g* gp = &gs[w * per + i];
+        while (!q.push(gp)) {
+          std::uint32_t k = q.take_half_for_overflow(overflow);
+          for (std::uint32_t j = 0; j < k; ++j) consume(overflow[j]);
+        }
+        if (i % 2 == 0) {
+          if (g* x = q.pop()) consume(x);
+        }
+        if (i % 64 == 0 && q.empty()) {
+          run_queue& victim = *qs[(w + 1 + i / 64 % (kWorkers - 1)) % kWorkers];
+          if (g* x = victim.steal_into(q)) consume(x);
+        }
+      }
+      producing.fetch_sub(1);
+      for (;;) {
+        while (g* x = q.pop()) consume(x);
+        bool idle = producing.load() == 0;
+        bool got = false;
+        for (int v = 0; v < kWorkers; ++v) {
+          if (v == w) continue;
+          if (g* x = qs[v]->steal_into(q)) {
+            consume(x);
+            got = true;
+          }
+          while (g* y = q.pop()) consume(y);
+        }
+        if (!got && idle && consumed.load() == n) break;
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  std::int64_t bad = 0;
+  for (std::int64_t i = 0; i < n; ++i) bad += seen[i].load() != 1;
+  EXPECT_EQ(bad, 0);
+  EXPECT_EQ(consumed.load(), n);
+}
+
+// ---------------------------------------------------------- global_queue
+
+TEST(GlobalQueue, PushChainPopChainFifoAndSize) {
+  auto gs = std::make_unique<g[]>(10);
+  global_queue q;
+  std::size_t n = 123;
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.pop_chain(5, &n), nullptr);
+  EXPECT_EQ(n, 0u);
+
+  q.push(&gs[0]);
+  // A chain of three linked through g::link.
+  gs[1].link = &gs[2];
+  gs[2].link = &gs[3];
+  gs[3].link = &gs[9];  // garbage past the end must be cut off
+  q.push_chain(&gs[1], &gs[3], 3);
+  q.push(&gs[4]);
+  EXPECT_EQ(q.size(), 5u);
+  EXPECT_FALSE(q.empty());
+
+  g* first = q.pop_chain(2, &n);
+  ASSERT_EQ(n, 2u);
+  ASSERT_EQ(first, &gs[0]);
+  EXPECT_EQ(first->link, &gs[1]);
+  EXPECT_EQ(first->link->link, nullptr);
+  EXPECT_EQ(q.size(), 3u);
+
+  first = q.pop_chain(100, &n);
+  ASSERT_EQ(n, 3u);
+  EXPECT_EQ(first, &gs[2]);
+  EXPECT_EQ(first->link, &gs[3]);
+  EXPECT_EQ(first->link->link, &gs[4]);
+  EXPECT_EQ(gs[4].link, nullptr);
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.size(), 0u);
+
+  // Usable again after being emptied.
+  q.push(&gs[5]);
+  EXPECT_EQ(q.pop_chain(1, &n), &gs[5]);
+  EXPECT_EQ(n, 1u);
+  EXPECT_EQ(gs[5].link, nullptr);
+}
+
+TEST(GlobalQueue, ConcurrentProducersAndConsumers) {
+  const std::int64_t per = goro_test::scaled(100'000, 5);
+  constexpr int kProducers = 2, kConsumers = 2;
+  const std::int64_t n = per * kProducers;
+  auto gs = std::make_unique<g[]>(n);
+  auto seen = std::make_unique<std::atomic<std::uint8_t>[]>(n);
+  for (std::int64_t i = 0; i < n; ++i) seen[i].store(0);
+  global_queue q;
+  std::atomic<std::int64_t> consumed{0};
+  std::vector<std::thread> ts;
+  for (int p = 0; p < kProducers; ++p) {
+    ts.emplace_back([&, p] {
+      for (std::int64_t i = 0; i < per;) {
+        if (i % 7 == 0 && i + 3 <= per) {  // a chain of 3
+          g* a = &gs[p * per + i];
+          a->link = a + 1;
+          (a + 1)->link = a + 2;
+          q.push_chain(a, a + 2, 3);
+          i += 3;
+        } else {
+          q.push(&gs[p * per + i]);
+          ++i;
+        }
+      }
+    });
+  }
+  for (int c = 0; c < kConsumers; ++c) {
+    ts.emplace_back([&] {
+      while (consumed.load() < n) {
+        std::size_t k = 0;
+        g* x = q.pop_chain(1 + consumed.load() % 5, &k);
+        std::size_t walked = 0;
+        for (; x != nullptr; x = x->link) {
+          seen[x - gs.get()].fetch_add(1);
+          ++walked;
+        }
+        EXPECT_EQ(walked, k);
+        consumed.fetch_add(static_cast<std::int64_t>(k));
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  std::int64_t bad = 0;
+  for (std::int64_t i = 0; i < n; ++i) bad += seen[i].load() != 1;
+  EXPECT_EQ(bad, 0);
+  EXPECT_TRUE(q.empty());
+}
+
+// --------------------------------------------------------------- parker
+
+using std::chrono::milliseconds;
+using clock_type = std::chrono::steady_clock;
+
+TEST(Parker, UnparkBeforeParkKeepsTheToken) {
+  parker p;
+  p.unpark();
+  auto t0 = clock_type::now();
+  p.park();  // must not block
+  EXPECT_LT(clock_type::now() - t0, milliseconds(500));
+}
+
+TEST(Parker, AtMostOneTokenIsKept) {
+  parker p;
+  p.unpark();
+  p.unpark();
+  p.unpark();
+  EXPECT_TRUE(p.park_for(milliseconds(0)));
+  EXPECT_FALSE(p.park_for(milliseconds(20)));  // the extra unparks are gone
+}
+
+TEST(Parker, ParkForTimesOut) {
+  parker p;
+  auto t0 = clock_type::now();
+  EXPECT_FALSE(p.park_for(milliseconds(50)));
+  auto took = clock_type::now() - t0;
+  EXPECT_GE(took, milliseconds(49));
+  EXPECT_LT(took, milliseconds(2000));
+  // Timing out consumes nothing and leaves no token behind.
+  EXPECT_FALSE(p.park_for(milliseconds(1)));
+}
+
+TEST(Parker, ParkForReturnsTrueWithAToken) {
+  parker p;
+  p.unpark();
+  auto t0 = clock_type::now();
+  EXPECT_TRUE(p.park_for(milliseconds(5000)));
+  EXPECT_LT(clock_type::now() - t0, milliseconds(500));
+}
+
+TEST(Parker, UnparkFromAnotherThreadWakesPark) {
+  parker p;
+  std::atomic<bool> woke{false};
+  std::thread t([&] {
+    p.park();
+    woke.store(true);
+  });
+  std::this_thread::sleep_for(milliseconds(50));
+  EXPECT_FALSE(woke.load());  // still asleep: no token yet
+  p.unpark();
+  t.join();
+  EXPECT_TRUE(woke.load());
+}
+
+TEST(Parker, UnparkFromAnotherThreadWakesParkFor) {
+  parker p;
+  std::thread t([&] {
+    std::this_thread::sleep_for(milliseconds(30));
+    p.unpark();
+  });
+  auto t0 = clock_type::now();
+  EXPECT_TRUE(p.park_for(milliseconds(10000)));
+  EXPECT_LT(clock_type::now() - t0, milliseconds(5000));
+  t.join();
+}
+
+// Two threads hand a token back and forth: a lost wake-up hangs (caught by
+// the test timeout).
+TEST(Parker, PingPongLosesNoWakeUp) {
+  const int rounds = static_cast<int>(goro_test::scaled(100'000, 5));
+  parker a, b;
+  std::thread t([&] {
+    for (int i = 0; i < rounds; ++i) {
+      a.park();
+      b.unpark();
+    }
+  });
+  for (int i = 0; i < rounds; ++i) {
+    a.unpark();
+    if (i % 2 == 0) {
+      b.park();
+    } else {
+      while (!b.park_for(std::chrono::microseconds(50))) {
+      }
+    }
+  }
+  t.join();
+  EXPECT_FALSE(a.park_for(milliseconds(1)));
+  EXPECT_FALSE(b.park_for(milliseconds(1)));
+}
+
+}  // namespace

@@ -1,0 +1,110 @@
+// Helpers shared by goro's tests: build-mode detection (to scale iteration
+// counts under sanitizers and unoptimised builds) and a destructor-counting
+// object for lifetime checks.
+#ifndef GORO_TESTS_TEST_UTIL_H_
+#define GORO_TESTS_TEST_UTIL_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <thread>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define GORO_TEST_ASAN 1
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define GORO_TEST_TSAN 1
+#endif
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#ifndef GORO_TEST_ASAN
+#define GORO_TEST_ASAN 1
+#endif
+#endif
+#if __has_feature(thread_sanitizer)
+#ifndef GORO_TEST_TSAN
+#define GORO_TEST_TSAN 1
+#endif
+#endif
+#endif
+
+namespace goro_test {
+
+#if defined(GORO_TEST_ASAN) || defined(GORO_TEST_TSAN)
+inline constexpr bool kSanitizer = true;
+#else
+inline constexpr bool kSanitizer = false;
+#endif
+
+#if defined(GORO_TEST_TSAN)
+inline constexpr bool kTsan = true;
+#else
+inline constexpr bool kTsan = false;
+#endif
+
+#if defined(__OPTIMIZE__)
+inline constexpr bool kOptimized = true;
+#else
+inline constexpr bool kOptimized = false;
+#endif
+
+// `full` in plain builds, `full / divisor` under a sanitizer (at least `min`).
+inline std::int64_t scaled(std::int64_t full, std::int64_t divisor,
+                           std::int64_t min = 1) {
+  if (!kSanitizer) return full;
+  std::int64_t v = full / divisor;
+  return v < min ? min : v;
+}
+
+// Counts live instances; copies and moves count as new instances, so the
+// count returns to its starting value iff every instance was destroyed
+// exactly once.
+struct counted {
+  static inline std::atomic<std::int64_t> live{0};
+  static inline std::atomic<std::int64_t> constructed{0};
+  static inline std::atomic<std::int64_t> destroyed{0};
+
+  int value = 0;
+
+  counted() noexcept { on_construct(); }
+  explicit counted(int v) noexcept : value(v) { on_construct(); }
+  counted(const counted& o) noexcept : value(o.value) { on_construct(); }
+  counted(counted&& o) noexcept : value(o.value) { on_construct(); }
+  counted& operator=(const counted&) = default;
+  counted& operator=(counted&&) = default;
+  ~counted() {
+    live.fetch_sub(1, std::memory_order_relaxed);
+    destroyed.fetch_add(1, std::memory_order_relaxed);
+    value = -1;
+  }
+
+  static void reset() {
+    live.store(0);
+    constructed.store(0);
+    destroyed.store(0);
+  }
+
+ private:
+  static void on_construct() {
+    live.fetch_add(1, std::memory_order_relaxed);
+    constructed.fetch_add(1, std::memory_order_relaxed);
+  }
+};
+
+// Polls `pred` until it holds (no timeout of its own: a hang is reported by
+// the test runner's timeout, which is the point of the tests using it).
+template <class Pred>
+void wait_until(Pred pred) {
+  while (!pred()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+// Burns roughly `iters` loop iterations of CPU without being optimised away.
+inline std::uint64_t spin_work(std::uint64_t iters) {
+  volatile std::uint64_t x = 0;
+  for (std::uint64_t i = 0; i < iters; ++i) x = x + i;
+  return x;
+}
+
+}  // namespace goro_test
+
+#endif  // GORO_TESTS_TEST_UTIL_H_
