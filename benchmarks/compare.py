@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""Compare goro (C++20 coroutines) with Go on the same workloads.
+
+Runs both benchmark suites, takes the median of each side and prints a table
+of workload, unit, goro median, Go median and the ratio goro/Go (below 1 means
+goro is faster), followed by the fib speedup procs:1 / procs:2.
+
+goro side:
+    bazel run --config=opt //benchmarks:goro_bench -- --benchmark_format=json \
+        --benchmark_repetitions=N --benchmark_report_aggregates_only=true
+  run from the repo root; the JSON is read from stdout (bazel logs to stderr).
+  Or, with --goro-json FILE, an existing JSON file of that output is parsed.
+Go side:
+    go test -run xxx -bench . -count N     (in benchmarks/go,
+  with GOFLAGS=-mod=mod GOPROXY=off, and GOCACHE under /tmp if HOME is not
+  writable); the median is taken over the N ns/op lines of each benchmark.
+
+Contract with the goro benchmarks (Google Benchmark JSON):
+  * benchmark names BM_SpawnJoin, BM_GoCountdown, BM_AwaitReadyTask,
+    BM_YieldRoundTrip, BM_Skynet, BM_Fib30/procs:1, BM_Fib30/procs:2;
+  * each reports a user counter "per_op" whose value is SECONDS per op, where
+    one op means the same as in the Go benchmark paired with it in WORKLOADS;
+  * the median rows have "aggregate_name": "median" and "run_name" equal to
+    the benchmark name.  Google Benchmark appends the time type to run_name
+    for UseRealTime()/UseManualTime()/MeasureProcessCPUTime() benchmarks
+    (e.g. "BM_Fib30/procs:1/real_time"); that suffix is ignored.  If there
+    are no median rows (e.g. --reps 1), the median of the per-iteration rows
+    is used instead.
+"""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GO_DIR = os.path.join(ROOT, "benchmarks", "go")
+
+# (Go benchmark name without "Benchmark", goro benchmark name, unit)
+WORKLOADS = [
+    ("SpawnJoin", "BM_SpawnJoin", "ns"),
+    ("GoCountdown", "BM_GoCountdown", "ns"),
+    ("CallReady", "BM_AwaitReadyTask", "ns"),
+    ("YieldRoundTrip", "BM_YieldRoundTrip", "ns"),
+    ("Skynet", "BM_Skynet", "ms"),
+    ("Fib30Procs1", "BM_Fib30/procs:1", "ms"),
+    ("Fib30Procs2", "BM_Fib30/procs:2", "ms"),
+]
+NS_PER_UNIT = {"ns": 1.0, "ms": 1e6}
+
+# Time-type suffixes Google Benchmark adds to run_name.
+TIME_TYPE = re.compile(r"(/(process_time|real_time|manual_time))+$")
+# e.g. "BenchmarkSkynet-2   	       2	 906810030 ns/op"
+GO_LINE = re.compile(r"^Benchmark(\w+?)(?:-\d+)?\s+\d+\s+([0-9.eE+-]+) ns/op")
+
+
+def run_streaming(cmd, cwd, env=None):
+    """Run cmd echoing its stdout to our stderr; return (exit code, stdout)."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            text=True)
+    lines = []
+    for line in proc.stdout:
+        sys.stderr.write(line)
+        lines.append(line)
+    return proc.wait(), "".join(lines)
+
+
+def goro_medians_from_json(text):
+    """Map goro benchmark name -> median seconds per op."""
+    start = text.find("{")
+    if start < 0:
+        sys.exit("compare.py: no JSON found in goro benchmark output")
+    data, _ = json.JSONDecoder().raw_decode(text[start:])
+    medians, samples = {}, {}
+    for row in data.get("benchmarks", []):
+        if row.get("error_occurred") or "per_op" not in row:
+            continue
+        name = TIME_TYPE.sub("", row.get("run_name", row.get("name")))
+        if row.get("aggregate_name") == "median":
+            medians[name] = float(row["per_op"])
+        elif row.get("run_type", "iteration") == "iteration":
+            samples.setdefault(name, []).append(float(row["per_op"]))
+    for name, values in samples.items():
+        medians.setdefault(name, statistics.median(values))
+    return medians
+
+
+def run_goro(reps):
+    cmd = ["bazel", "run", "--config=opt", "//benchmarks:goro_bench", "--",
+           "--benchmark_format=json", f"--benchmark_repetitions={reps}",
+           "--benchmark_report_aggregates_only=true"]
+    print("+", " ".join(cmd), file=sys.stderr)
+    try:
+        proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    except FileNotFoundError:
+        sys.exit("compare.py: bazel not found (use --goro-json or --go-only)")
+    if proc.returncode != 0:
+        sys.exit(f"compare.py: goro benchmarks failed "
+                 f"(exit {proc.returncode})")
+    return goro_medians_from_json(proc.stdout)
+
+
+def go_env():
+    env = dict(os.environ, GOFLAGS="-mod=mod", GOPROXY="off", GOWORK="off")
+    home = os.environ.get("HOME")
+    if not home or not os.access(home, os.W_OK):
+        tmp = tempfile.gettempdir()
+        env.setdefault("GOCACHE", os.path.join(tmp, "goro-bench-gocache"))
+        env.setdefault("GOPATH", os.path.join(tmp, "goro-bench-gopath"))
+    return env
+
+
+def run_go(reps):
+    """Map Go benchmark name (without "Benchmark") -> median ns per op."""
+    cmd = ["go", "test", "-run", "xxx", "-bench", ".", "-count", str(reps)]
+    print("+ (cd benchmarks/go &&", " ".join(cmd) + ")", file=sys.stderr)
+    try:
+        code, out = run_streaming(cmd, GO_DIR, go_env())
+    except FileNotFoundError:
+        sys.exit("compare.py: go not found")
+    if code != 0:
+        sys.exit(f"compare.py: Go benchmarks failed (exit {code})")
+    samples = {}
+    for line in out.splitlines():
+        m = GO_LINE.match(line)
+        if m:
+            samples.setdefault(m.group(1), []).append(float(m.group(2)))
+    return {name: statistics.median(v) for name, v in samples.items()}
+
+
+def fmt(value):
+    if value is None:
+        return "-"
+    return f"{value:.2f}" if value < 10 else f"{value:.1f}"
+
+
+def print_table(goro, go):
+    """goro: name -> seconds/op; go: name -> ns/op."""
+    rows = [("workload", "unit", "goro", "Go", "goro/Go")]
+    for go_name, goro_name, unit in WORKLOADS:
+        g = goro.get(goro_name)
+        g = None if g is None else g * 1e9 / NS_PER_UNIT[unit]
+        o = go.get(go_name)
+        o = None if o is None else o / NS_PER_UNIT[unit]
+        ratio = f"{g / o:.2f}" if g is not None and o else "-"
+        rows.append((go_name, unit, fmt(g), fmt(o), ratio))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for i, row in enumerate(rows):
+        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
+        cells += [c.rjust(w) for c, w in zip(row[2:], widths[2:])]
+        print("  ".join(cells))
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+
+    def speedup(d, p1, p2):
+        return f"{d[p1] / d[p2]:.2f}x" if d.get(p1) and d.get(p2) else "-"
+    print()
+    print("fib(30) speedup procs:1 / procs:2:  goro",
+          speedup(goro, "BM_Fib30/procs:1", "BM_Fib30/procs:2"),
+          "  Go", speedup(go, "Fib30Procs1", "Fib30Procs2"))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reps", type=int, default=5,
+                    help="repetitions on each side (default 5)")
+    ap.add_argument("--go-only", action="store_true",
+                    help="run only the Go benchmarks")
+    ap.add_argument("--goro-json", metavar="FILE",
+                    help="parse this goro JSON instead of running bazel")
+    args = ap.parse_args()
+    if args.reps < 1:
+        ap.error("--reps must be at least 1")
+
+    goro = {}
+    if args.goro_json:
+        with open(args.goro_json) as f:
+            goro = goro_medians_from_json(f.read())
+    elif not args.go_only:
+        goro = run_goro(args.reps)
+    if args.goro_json or not args.go_only:
+        missing = [n for _, n, _ in WORKLOADS if n not in goro]
+        if missing:
+            print("compare.py: no goro per_op median for", ", ".join(missing),
+                  "; found:", ", ".join(sorted(goro)) or "nothing",
+                  file=sys.stderr)
+    go = run_go(args.reps)
+    print_table(goro, go)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+module goro/benchmarks/go
+
+go 1.19
