@@ -275,45 +275,36 @@ TEST(RunQueue, ConcurrentAllStealFromAll) {
 
 // ---------------------------------------------------------- global_queue
 
-TEST(GlobalQueue, PushChainPopChainFifoAndSize) {
+TEST(GlobalQueue, PushBatchPopBatchFifoAndSize) {
   auto gs = std::make_unique<g[]>(10);
   global_queue q;
-  std::size_t n = 123;
+  g* out[16] = {};
   EXPECT_TRUE(q.empty());
-  EXPECT_EQ(q.pop_chain(5, &n), nullptr);
-  EXPECT_EQ(n, 0u);
+  EXPECT_EQ(q.pop_batch(out, 5), 0u);
 
   q.push(&gs[0]);
-  // A chain of three linked through g::link.
-  gs[1].link = &gs[2];
-  gs[2].link = &gs[3];
-  gs[3].link = &gs[9];  // garbage past the end must be cut off
-  q.push_chain(&gs[1], &gs[3], 3);
+  g* three[] = {&gs[1], &gs[2], &gs[3]};
+  q.push_batch(three, 3);
   q.push(&gs[4]);
   EXPECT_EQ(q.size(), 5u);
   EXPECT_FALSE(q.empty());
 
-  g* first = q.pop_chain(2, &n);
-  ASSERT_EQ(n, 2u);
-  ASSERT_EQ(first, &gs[0]);
-  EXPECT_EQ(first->link, &gs[1]);
-  EXPECT_EQ(first->link->link, nullptr);
+  ASSERT_EQ(q.pop_batch(out, 2), 2u);
+  EXPECT_EQ(out[0], &gs[0]);
+  EXPECT_EQ(out[1], &gs[1]);
   EXPECT_EQ(q.size(), 3u);
 
-  first = q.pop_chain(100, &n);
-  ASSERT_EQ(n, 3u);
-  EXPECT_EQ(first, &gs[2]);
-  EXPECT_EQ(first->link, &gs[3]);
-  EXPECT_EQ(first->link->link, &gs[4]);
-  EXPECT_EQ(gs[4].link, nullptr);
+  ASSERT_EQ(q.pop_batch(out, 100), 3u);
+  EXPECT_EQ(out[0], &gs[2]);
+  EXPECT_EQ(out[1], &gs[3]);
+  EXPECT_EQ(out[2], &gs[4]);
   EXPECT_TRUE(q.empty());
   EXPECT_EQ(q.size(), 0u);
 
   // Usable again after being emptied.
   q.push(&gs[5]);
-  EXPECT_EQ(q.pop_chain(1, &n), &gs[5]);
-  EXPECT_EQ(n, 1u);
-  EXPECT_EQ(gs[5].link, nullptr);
+  ASSERT_EQ(q.pop_batch(out, 1), 1u);
+  EXPECT_EQ(out[0], &gs[5]);
 }
 
 TEST(GlobalQueue, ConcurrentProducersAndConsumers) {
@@ -329,11 +320,10 @@ TEST(GlobalQueue, ConcurrentProducersAndConsumers) {
   for (int p = 0; p < kProducers; ++p) {
     ts.emplace_back([&, p] {
       for (std::int64_t i = 0; i < per;) {
-        if (i % 7 == 0 && i + 3 <= per) {  // a chain of 3
-          g* a = &gs[p * per + i];
-          a->link = a + 1;
-          (a + 1)->link = a + 2;
-          q.push_chain(a, a + 2, 3);
+        if (i % 7 == 0 && i + 3 <= per) {  // a batch of 3
+          g* batch[] = {&gs[p * per + i], &gs[p * per + i + 1],
+                        &gs[p * per + i + 2]};
+          q.push_batch(batch, 3);
           i += 3;
         } else {
           q.push(&gs[p * per + i]);
@@ -344,15 +334,10 @@ TEST(GlobalQueue, ConcurrentProducersAndConsumers) {
   }
   for (int c = 0; c < kConsumers; ++c) {
     ts.emplace_back([&] {
+      g* out[8];
       while (consumed.load() < n) {
-        std::size_t k = 0;
-        g* x = q.pop_chain(1 + consumed.load() % 5, &k);
-        std::size_t walked = 0;
-        for (; x != nullptr; x = x->link) {
-          seen[x - gs.get()].fetch_add(1);
-          ++walked;
-        }
-        EXPECT_EQ(walked, k);
+        std::size_t k = q.pop_batch(out, 1 + consumed.load() % 5);
+        for (std::size_t i = 0; i < k; ++i) seen[out[i] - gs.get()].fetch_add(1);
         consumed.fetch_add(static_cast<std::int64_t>(k));
       }
     });

@@ -84,7 +84,7 @@ struct g {
   scheduler* sched = nullptr;
   std::atomic<g_status> status{g_status::free};
 
-  // Intrusive link: run queues (global), wait lists, free lists. A G is on
+  // Intrusive link for wait lists (channels, mutexes). A G is on
   // at most one of them at a time.
   g* link = nullptr;
 

@@ -1,7 +1,6 @@
 // global_queue: the runtime-wide queue of runnable Gs above the Ps.
 //
-// Go's sched.runq: an intrusive FIFO of Gs linked through g::link, guarded by
-// a mutex, with an atomic length so that the hot path ("is there anything in
+// Go's sched.runq: a FIFO of Gs guarded by a mutex, with an atomic length so that the hot path ("is there anything in
 // the global queue?") is one load and takes no lock. It receives
 //  - Gs spawned or readied by threads that hold no P (rt.go from main()),
 //  - half of a P's local ring when the ring overflows,
@@ -25,7 +24,9 @@
 #ifndef GORO_RUNTIME_INTERNAL_GLOBAL_QUEUE_H_
 #define GORO_RUNTIME_INTERNAL_GLOBAL_QUEUE_H_
 
+#include <algorithm>
 #include <atomic>
+#include <deque>
 #include <cstddef>
 #include <mutex>
 
@@ -35,42 +36,23 @@ namespace goro::internal {
 
 class global_queue {
  public:
-  // Appends the chain first..last (linked by g::link) of n Gs.
-  void push_chain(g* first, g* last, std::size_t n) {
-    last->link = nullptr;
+  // Appends gs[0..n).
+  void push_batch(g* const* gs, std::size_t n) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (tail_ != nullptr) {
-      tail_->link = first;
-    } else {
-      head_ = first;
-    }
-    tail_ = last;
-    size_.store(size_.load(std::memory_order_relaxed) + n,
-                std::memory_order_seq_cst);
+    q_.insert(q_.end(), gs, gs + n);
+    size_.store(q_.size(), std::memory_order_seq_cst);
   }
-  void push(g* gp) { push_chain(gp, gp, 1); }
+  void push(g* gp) { push_batch(&gp, 1); }
 
-  // Removes up to `max` Gs; returns the chain (linked by g::link, null
-  // terminated) and its length in *n.
-  g* pop_chain(std::size_t max, std::size_t* n) {
-    *n = 0;
-    if (empty()) return nullptr;
+  // Moves up to `max` Gs, oldest first, into out[]; returns how many.
+  std::size_t pop_batch(g** out, std::size_t max) {
+    if (empty()) return 0;
     std::lock_guard<std::mutex> lock(mu_);
-    g* first = head_;
-    g* last = nullptr;
-    std::size_t taken = 0;
-    while (head_ != nullptr && taken < max) {
-      last = head_;
-      head_ = head_->link;
-      ++taken;
-    }
-    if (last == nullptr) return nullptr;
-    last->link = nullptr;
-    if (head_ == nullptr) tail_ = nullptr;
-    size_.store(size_.load(std::memory_order_relaxed) - taken,
-                std::memory_order_seq_cst);
-    *n = taken;
-    return first;
+    std::size_t n = q_.size() < max ? q_.size() : max;
+    std::copy_n(q_.begin(), n, out);
+    q_.erase(q_.begin(), q_.begin() + static_cast<std::ptrdiff_t>(n));
+    size_.store(q_.size(), std::memory_order_seq_cst);
+    return n;
   }
 
   std::size_t size() const noexcept {
@@ -84,8 +66,10 @@ class global_queue {
 
  private:
   std::mutex mu_;
-  g* head_ = nullptr;
-  g* tail_ = nullptr;
+  // Pointers, not a list through g::link: moving a batch under the lock then
+  // touches no g (each one a likely cache miss on another core's data), so
+  // the lock is held for a memcpy, not a pointer chase.
+  std::deque<g*> q_;
   std::atomic<std::size_t> size_{0};
 };
 

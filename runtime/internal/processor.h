@@ -64,7 +64,8 @@ struct processor {
   std::uint32_t schedtick = 0;   // fresh time slices started
   std::uint32_t inherited = 0;   // consecutive runnext runs in this slice
   std::uint64_t rng = 0;         // steal order
-  g* gfree = nullptr;            // free g structs
+  static constexpr std::uint32_t kMaxFree = 64;
+  g* gfree[kMaxFree];            // free g structs (a stack)
   std::uint32_t ngfree = 0;
   std::uint64_t next_id = 0;     // cached G id range [next_id, end_id)
   std::uint64_t end_id = 0;

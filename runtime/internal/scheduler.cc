@@ -1,5 +1,6 @@
 #include "goro/runtime/internal/scheduler.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -25,7 +26,7 @@ constexpr std::uint64_t kIdBatch = 16;
 std::atomic<std::uint64_t> g_id_source{1};
 
 // Free g structs a P keeps before giving half back to the scheduler.
-constexpr std::uint32_t kMaxLocalFree = 64;
+constexpr std::uint32_t kMaxLocalFree = processor::kMaxFree;
 
 std::uint64_t fastrand(processor* pp) noexcept {
   // xorshift64*, seeded per P.
@@ -200,21 +201,15 @@ std::uint64_t scheduler::next_id(processor* pp) {
 // halves to a shared list, and new ones are allocated kGBlock at a time, so
 // that neither spawning nor finishing a G takes a lock or calls malloc in
 // the steady state.
-g* scheduler::alloc_g_block(g** rest, std::uint32_t* nrest) {
+g* scheduler::alloc_g_block(g** rest) {
   auto block = std::make_unique<g[]>(kGBlock);
   g* gs = block.get();
   {
     std::lock_guard<std::mutex> lock(mu_);
     g_blocks_.push_back(std::move(block));
   }
-  *rest = nullptr;
-  for (std::uint32_t i = kGBlock - 1; i >= 1; --i) {
-    gs[i].sched = this;
-    gs[i].link = *rest;
-    *rest = &gs[i];
-  }
-  *nrest = kGBlock - 1;
-  gs[0].sched = this;
+  for (std::uint32_t i = 0; i < kGBlock; ++i) gs[i].sched = this;
+  for (std::uint32_t i = 1; i < kGBlock; ++i) rest[i - 1] = &gs[i];
   return &gs[0];
 }
 
@@ -222,86 +217,59 @@ g* scheduler::gfget(processor* pp) {
   if (pp == nullptr) {
     {
       std::lock_guard<std::mutex> lock(gfree_mu_);
-      if (gfree_ != nullptr) {
-        g* gp = gfree_;
-        gfree_ = gp->link;
-        ngfree_.store(ngfree_.load(std::memory_order_relaxed) - 1,
-                      std::memory_order_relaxed);
-        gp->link = nullptr;
+      if (!gfree_.empty()) {
+        g* gp = gfree_.back();
+        gfree_.pop_back();
+        ngfree_.store(gfree_.size(), std::memory_order_relaxed);
         return gp;
       }
     }
-    g* rest;
-    std::uint32_t nrest;
-    g* gp = alloc_g_block(&rest, &nrest);
+    g* rest[kGBlock - 1];
+    g* gp = alloc_g_block(rest);
     std::lock_guard<std::mutex> lock(gfree_mu_);
-    while (rest != nullptr) {
-      g* next = rest->link;
-      rest->link = gfree_;
-      gfree_ = rest;
-      rest = next;
-    }
-    ngfree_.store(ngfree_.load(std::memory_order_relaxed) + nrest,
-                  std::memory_order_relaxed);
+    gfree_.insert(gfree_.end(), rest, rest + kGBlock - 1);
+    ngfree_.store(gfree_.size(), std::memory_order_relaxed);
     return gp;
   }
-  if (pp->gfree == nullptr &&
-      ngfree_.load(std::memory_order_relaxed) != 0) {
-    // Refill half the local cache from the shared list. (A stale zero
-    // above only costs a block allocation.)
-    std::lock_guard<std::mutex> lock(gfree_mu_);
-    std::size_t moved = 0;
-    while (gfree_ != nullptr && pp->ngfree < kMaxLocalFree / 2) {
-      g* gp = gfree_;
-      gfree_ = gp->link;
-      gp->link = pp->gfree;
-      pp->gfree = gp;
-      ++pp->ngfree;
-      ++moved;
+  if (pp->ngfree == 0) {
+    if (ngfree_.load(std::memory_order_relaxed) != 0) {
+      // Refill half the local cache from the shared stack. (A stale zero
+      // above only costs a block allocation.)
+      std::lock_guard<std::mutex> lock(gfree_mu_);
+      std::size_t n = std::min<std::size_t>(gfree_.size(), kMaxLocalFree / 2);
+      std::copy_n(gfree_.end() - static_cast<std::ptrdiff_t>(n), n,
+                  pp->gfree);
+      gfree_.resize(gfree_.size() - n);
+      ngfree_.store(gfree_.size(), std::memory_order_relaxed);
+      pp->ngfree = static_cast<std::uint32_t>(n);
     }
-    ngfree_.store(ngfree_.load(std::memory_order_relaxed) - moved,
-                  std::memory_order_relaxed);
+    if (pp->ngfree == 0) {
+      g* gp = alloc_g_block(pp->gfree);
+      pp->ngfree = kGBlock - 1;
+      return gp;
+    }
   }
-  if (pp->gfree == nullptr) {
-    g* rest;
-    std::uint32_t nrest;
-    g* gp = alloc_g_block(&rest, &nrest);
-    pp->gfree = rest;
-    pp->ngfree = nrest;
-    return gp;
-  }
-  g* gp = pp->gfree;
-  pp->gfree = gp->link;
-  --pp->ngfree;
-  gp->link = nullptr;
-  return gp;
+  return pp->gfree[--pp->ngfree];
 }
 
 void scheduler::gfput(processor* pp, g* gp) {
   gp->status.store(g_status::free, std::memory_order_relaxed);
   if (pp == nullptr) {
     std::lock_guard<std::mutex> lock(gfree_mu_);
-    gp->link = gfree_;
-    gfree_ = gp;
-    ngfree_.store(ngfree_.load(std::memory_order_relaxed) + 1,
-                  std::memory_order_relaxed);
+    gfree_.push_back(gp);
+    ngfree_.store(gfree_.size(), std::memory_order_relaxed);
     return;
   }
-  gp->link = pp->gfree;
-  pp->gfree = gp;
-  if (++pp->ngfree < kMaxLocalFree) return;
-  std::lock_guard<std::mutex> lock(gfree_mu_);
-  std::size_t moved = 0;
-  while (pp->ngfree > kMaxLocalFree / 2) {
-    g* x = pp->gfree;
-    pp->gfree = x->link;
-    --pp->ngfree;
-    x->link = gfree_;
-    gfree_ = x;
-    ++moved;
+  if (pp->ngfree == kMaxLocalFree) {
+    // Give the older half back.
+    std::lock_guard<std::mutex> lock(gfree_mu_);
+    gfree_.insert(gfree_.end(), pp->gfree, pp->gfree + kMaxLocalFree / 2);
+    ngfree_.store(gfree_.size(), std::memory_order_relaxed);
+    std::copy(pp->gfree + kMaxLocalFree / 2, pp->gfree + kMaxLocalFree,
+              pp->gfree);
+    pp->ngfree = kMaxLocalFree / 2;
   }
-  ngfree_.store(ngfree_.load(std::memory_order_relaxed) + moved,
-                std::memory_order_relaxed);
+  pp->gfree[pp->ngfree++] = gp;
 }
 
 // ------------------------------------------------------------- run queues
@@ -327,8 +295,7 @@ void scheduler::runqput_slow(processor* pp, g* gp) {
       continue;  // still full: thieves raced with us; try again
     }
     batch[n] = gp;
-    for (std::uint32_t i = 0; i < n; ++i) batch[i]->link = batch[i + 1];
-    global_.push_chain(batch[0], batch[n], n + 1);
+    global_.push_batch(batch, n + 1);
     return;
   }
 }
@@ -357,18 +324,12 @@ g* scheduler::global_get(processor* pp, std::size_t max) {
   std::size_t want = global_.size() / procs_ + 1;
   if (max != 0 && want > max) want = max;
   if (want > run_queue::kCapacity / 2) want = run_queue::kCapacity / 2;
-  std::size_t n = 0;
-  g* first = global_.pop_chain(want, &n);
-  if (first == nullptr) return nullptr;
+  g* batch[run_queue::kCapacity / 2];
+  std::size_t n = global_.pop_batch(batch, want);
+  if (n == 0) return nullptr;
   pp->counters.global_takes.add(n);
-  for (g* gp = first->link; gp != nullptr;) {
-    g* next = gp->link;
-    gp->link = nullptr;
-    runqput(pp, gp, /*next=*/false);
-    gp = next;
-  }
-  first->link = nullptr;
-  return first;
+  for (std::size_t i = 1; i < n; ++i) runqput(pp, batch[i], /*next=*/false);
+  return batch[0];
 }
 
 g* scheduler::steal_work(processor* pp) {

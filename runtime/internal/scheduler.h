@@ -169,7 +169,7 @@ class scheduler {
   void pidleput_locked(processor* pp) noexcept;
 
   g* gfget(processor* pp);
-  g* alloc_g_block(g** rest, std::uint32_t* nrest);
+  g* alloc_g_block(g** rest);
   void gfput(processor* pp, g* gp);
   std::uint64_t next_id(processor* pp);
 
@@ -195,7 +195,7 @@ class scheduler {
   // Free g structs beyond what the Ps cache, and those freed off any P.
   // ngfree_ is written under gfree_mu_ and peeked without it.
   std::mutex gfree_mu_;
-  g* gfree_ = nullptr;
+  std::vector<g*> gfree_;
   std::atomic<std::size_t> ngfree_{0};
 };
 
