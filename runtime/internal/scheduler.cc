@@ -227,7 +227,7 @@ g* scheduler::gfget(processor* pp) {
     g* rest[kGBlock - 1];
     g* gp = alloc_g_block(rest);
     std::lock_guard<std::mutex> lock(gfree_mu_);
-    gfree_.insert(gfree_.end(), rest, rest + kGBlock - 1);
+    gfree_.insert(gfree_.end(), std::begin(rest), std::end(rest));
     ngfree_.store(gfree_.size(), std::memory_order_relaxed);
     return gp;
   }
