@@ -98,7 +98,10 @@ class [[nodiscard]] join_handle {
                     "a goro::join_handle can only be awaited from a goro "
                     "coroutine (goro::task)");
       internal::g* me = parent.promise().g_;
-      if (me == nullptr) internal::throw_not_in_g("co_await on a join_handle");
+      if (me == nullptr) {
+        self->awaited_ = false;  // nothing happened; the handle is intact
+        internal::throw_not_in_g("co_await on a join_handle");
+      }
       me->resume = parent;
       me->resume_promise = &parent.promise();
       me->kind = internal::suspend_kind::park;

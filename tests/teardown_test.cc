@@ -67,4 +67,77 @@ TEST(Teardown, AbandonedDeepChainDestroyedByGoroRun) {
   EXPECT_EQ(counted::live.load(), 0);
 }
 
+// A G awaiting a task that is owned by another G's frame (it borrowed the
+// task by pointer). At teardown the owner's frame may be destroyed first;
+// the borrowed frame must still be destroyed exactly once (review finding:
+// it was destroyed twice).
+std::atomic<bool> keep_yielding{true};
+
+goro::task<int> borrowed_inner() {
+  counted c;
+  while (keep_yielding.load()) co_await goro::yield();
+  co_return 1;
+}
+
+goro::task<int> borrower(goro::task<int>* t) { co_return co_await *t; }
+
+goro::task<int> lender(std::atomic<int>* started) {
+  counted c;
+  goro::task<int> t = borrowed_inner();
+  auto h = goro::co_spawn(borrower, &t);
+  started->fetch_add(1);
+  co_return co_await h;
+}
+
+TEST(Teardown, GAwaitingATaskOwnedByAnotherGIsDestroyedOnce) {
+  for (int procs : {1, 2}) {
+    counted::reset();
+    std::atomic<int> started{0};
+    {
+      goro::runtime rt{goro::options{.procs = procs}};
+      rt.go(lender, &started);
+      wait_until([&] { return started.load() == 1; });
+      wait_until([&] { return counted::live.load() == 2; });
+    }
+    EXPECT_EQ(counted::live.load(), 0) << "procs " << procs;
+    EXPECT_EQ(counted::destroyed.load(), 2) << "procs " << procs;
+  }
+}
+
+// A destructor that spawns a G while the runtime tears down: the new G is
+// destroyed too, and the teardown walk survives the g blocks growing.
+goro::runtime* teardown_rt = nullptr;
+
+struct spawn_on_destroy {
+  ~spawn_on_destroy() {
+    teardown_rt->go([]() -> goro::task<void> {
+      counted c;
+      co_return;
+    });
+  }
+};
+
+goro::task<void> parked_forever(std::atomic<int>* started) {
+  spawn_on_destroy s;
+  counted c;
+  started->fetch_add(1);
+  for (;;) co_await goro::yield();
+}
+
+TEST(Teardown, DestructorsThatSpawnDuringTeardown) {
+  counted::reset();
+  std::atomic<int> started{0};
+  constexpr int kGs = 100;  // several g blocks; the shared free list drains
+  {
+    goro::runtime rt{goro::options{.procs = 1}};
+    teardown_rt = &rt;
+    for (int i = 0; i < kGs; ++i) rt.go(parked_forever, &started);
+    wait_until([&] { return started.load() == kGs; });
+  }
+  teardown_rt = nullptr;
+  EXPECT_EQ(counted::live.load(), 0);
+  // Each spawned G is destroyed before it runs: its counted never exists.
+  EXPECT_EQ(counted::destroyed.load(), kGs);
+}
+
 }  // namespace

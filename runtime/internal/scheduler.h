@@ -150,7 +150,8 @@ class scheduler {
   void execute(machine* m, g* gp, bool inherit);
   g* finish(g* gp);
   void release(g* gp) noexcept;
-  void destroy_frames(g* gp) noexcept;
+  void detach_owners(g* gp) noexcept;
+  bool destroy_frames(g* gp) noexcept;
 
   void runqput(processor* pp, g* gp, bool next);
   void runqput_slow(processor* pp, g* gp);
