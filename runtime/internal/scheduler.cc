@@ -367,6 +367,14 @@ g* scheduler::global_get(processor* pp, std::size_t max) {
   if (n == 0) return nullptr;
   pp->counters.global_takes.add(n);
   for (std::size_t i = 1; i < n; ++i) runqput(pp, batch[i], /*next=*/false);
+  if (n > 1) {
+    // The rest now wait in our ring while we run batch[0], which may never
+    // yield (Gs are not preempted): make sure an idle P comes to steal them.
+    // The fence makes the ring pushes the store half of handshake (a) for
+    // wakep's loads (the tail store alone is only a release).
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    wakep();
+  }
   return batch[0];
 }
 

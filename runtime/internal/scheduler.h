@@ -48,6 +48,11 @@
 //      giving up its P needs no re-check: local work always belongs to a P
 //      whose M is running, so it cannot be stranded, only run later; and a
 //      non-spinning M only exists while some M spins (the spin rule).
+//      "Later" can be never, though, when the running G does not yield
+//      (Gs are not preempted), so every path that leaves Gs in a ring
+//      behind the running one calls wakep(): spawn and ready (runnext),
+//      a thief that stole a batch (reset_spinning), and global_get taking a
+//      batch (ring pushes + a seq_cst fence as the store half).
 //  (b) Global work from threads without a P. The producer pushes (size_
 //      stored seq_cst under the queue mutex) then loads npidle seq_cst and,
 //      if any P is idle, starts an M for it unconditionally
