@@ -17,6 +17,7 @@
 namespace {
 
 using goro_test::counted;
+using goro_test::nested_forever;
 using goro_test::scaled;
 using goro_test::spin_work;
 using goro_test::wait_until;
@@ -311,15 +312,6 @@ TEST(Abandon, RuntimeDestroyedWhileManyGsAreRunnable) {
   }
   EXPECT_EQ(counted::live.load(), 0);
   EXPECT_EQ(counted::destroyed.load(), n + 4);
-}
-
-goro::task<void> nested_forever(int depth, std::atomic<int>* started) {
-  counted c;
-  if (depth == 0) {
-    started->fetch_add(1);
-    for (;;) co_await goro::yield();
-  }
-  co_await nested_forever(depth - 1, started);
 }
 
 TEST(Abandon, BlockedInsideNestedTaskFrames) {

@@ -15,20 +15,12 @@
 namespace {
 
 using goro_test::counted;
+using goro_test::nested_forever;
 using goro_test::wait_until;
 
 constexpr int kDepth = 100'000;
 // Deep enough to overflow an 8 MiB stack at -O2 too.
 constexpr int kVeryDeep = 400'000;
-
-goro::task<void> nested_forever(int depth, std::atomic<int>* started) {
-  counted c;
-  if (depth == 0) {
-    started->fetch_add(1);
-    for (;;) co_await goro::yield();
-  }
-  co_await nested_forever(depth - 1, started);
-}
 
 TEST(Teardown, AbandonedDeepTaskChainIsDestroyed) {
   counted::reset();

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <thread>
 
+#include "goro/goro.h"
+
 #if defined(__SANITIZE_ADDRESS__)
 #define GORO_TEST_ASAN 1
 #endif
@@ -103,6 +105,17 @@ inline std::uint64_t spin_work(std::uint64_t iters) {
   volatile std::uint64_t x = 0;
   for (std::uint64_t i = 0; i < iters; ++i) x = x + i;
   return x;
+}
+
+// A G that nests `depth` task frames, each holding a `counted`, then bumps
+// *started and yields forever: an abandoned G deep inside task chains.
+inline goro::task<void> nested_forever(int depth, std::atomic<int>* started) {
+  counted c;
+  if (depth == 0) {
+    started->fetch_add(1);
+    for (;;) co_await goro::yield();
+  }
+  co_await nested_forever(depth - 1, started);
 }
 
 }  // namespace goro_test
