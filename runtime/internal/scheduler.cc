@@ -202,21 +202,25 @@ g* scheduler::spawn(std::coroutine_handle<> root, promise_base* root_promise,
   if (pp != nullptr) {
     gp->id = next_id(pp);
     pp->counters.spawned.add();
-    runqput(pp, gp, /*next=*/true);
-    wakep();
   } else {
     gp->id = g_id_source.fetch_add(1, std::memory_order_relaxed);
-    global_.push(gp);
-    wake_for_global();
   }
+  enqueue(pp, gp);
   return gp;
 }
 
 void scheduler::ready(g* gp) {
   gp->status.store(g_status::runnable, std::memory_order_relaxed);
   machine* m = current_machine();
-  if (m != nullptr && m->sched == this && m->p != nullptr) {
-    runqput(m->p, gp, /*next=*/true);
+  enqueue((m != nullptr && m->sched == this) ? m->p : nullptr, gp);
+}
+
+// The one way a new or woken G becomes runnable. From an M holding `pp`:
+// runnext + wakep (handshake (a)). From anywhere else: the global queue +
+// wake_for_global (handshake (b)).
+void scheduler::enqueue(processor* pp, g* gp) {
+  if (pp != nullptr) {
+    runqput(pp, gp, /*next=*/true);
     wakep();
   } else {
     global_.push(gp);
@@ -721,8 +725,9 @@ void scheduler::execute(machine* m, g* gp, bool inherit) {
 }
 
 g* scheduler::join_park(g* me, g* t) {
-  // Fast path: `t` is still in this P's runnext, so it has not started and
-  // no other M can reach it except a thief's CAS on runnext. Winning that
+  // Fast path: `t` is in this P's runnext (not yet started, or readied and
+  // not yet resumed), so no other M can reach it except a thief's CAS on
+  // runnext. Winning that
   // slot makes t ours alone: record me as its joiner and run t right here
   // (hand-off). This is what makes `co_await co_spawn(f)` cost no queueing.
   machine* m = current_machine();

@@ -136,7 +136,9 @@ class scheduler {
   g* spawn(std::coroutine_handle<> root, promise_base* root_promise,
            bool joinable);
 
-  // Makes a parked G runnable. Exactly one caller may ready a given park.
+  // Makes a parked G runnable (for the wait queues of chan/ and sync/;
+  // spawn goes through the same enqueue). Exactly one caller may ready a
+  // given park.
   void ready(g* gp);
 
   // Drops one reference to gp; the last one releases its frame and struct.
@@ -158,6 +160,7 @@ class scheduler {
   void detach_owners(g* gp) noexcept;
   bool destroy_frames(g* gp) noexcept;
 
+  void enqueue(processor* pp, g* gp);
   void runqput(processor* pp, g* gp, bool next);
   void runqput_slow(processor* pp, g* gp);
   g* runq_get(processor* pp, bool* inherit);
