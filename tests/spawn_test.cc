@@ -781,9 +781,11 @@ TEST(SeveralRuntimes, SpawnOnAnotherRuntimeFromInsideAG) {
 // it.) The check holds whether or not the target has finished, and leaves
 // the awaiting G running on its own runtime.
 TEST(SeveralRuntimes, JoiningAGOfAnotherRuntimeThrowsLogicError) {
+  // Declared first so it outlives b, whose G may still read it after the
+  // block_on below returns (the handles are dropped, not joined).
+  std::atomic<bool> release_child{false};
   goro::runtime a{goro::options{.procs = 1}};
   goro::runtime b{goro::options{.procs = 3}};
-  std::atomic<bool> release_child{false};
   struct result {
     int threw = 0;
     int procs_after = 0;
