@@ -1,27 +1,10 @@
 #include "goro/runtime/internal/parker.h"
 
-#include <linux/futex.h>
-#include <sys/syscall.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <cerrno>
+#include "goro/runtime/internal/futex.h"
 
 namespace goro::internal {
-namespace {
-
-void futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected,
-                const struct timespec* timeout) {
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word),
-          FUTEX_WAIT_PRIVATE, expected, timeout, nullptr, 0);
-}
-
-void futex_wake_one(std::atomic<std::uint32_t>* word) {
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word),
-          FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
-}
-
-}  // namespace
 
 // State machine: kEmpty --unpark--> kNotified --park--> kEmpty.
 // A parker about to sleep moves kEmpty -> kSleeping; unpark() moving

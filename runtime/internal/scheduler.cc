@@ -7,14 +7,9 @@
 #include <exception>
 #include <string>
 
+#include "goro/runtime/internal/futex.h"
 #include "goro/task/internal/promise.h"
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define GORO_CPU_RELAX() _mm_pause()
-#else
-#define GORO_CPU_RELAX() std::atomic_signal_fence(std::memory_order_seq_cst)
-#endif
 
 namespace goro::internal {
 namespace {
@@ -402,7 +397,7 @@ g* scheduler::steal_work(processor* pp) {
           // The victim is probably about to run it (a G that just readied
           // its partner). Give it a moment, as Go's usleep(3) does, so a
           // ping-pong pair is not split across cores for nothing.
-          for (int k = 0; k < 64; ++k) GORO_CPU_RELAX();
+          for (int k = 0; k < 64; ++k) cpu_relax();
           // ACQUIRE: pairs with the owner's seq_cst exchange that stored it.
           if (victim->runnext.compare_exchange_strong(
                   next, nullptr, std::memory_order_acquire,
@@ -440,7 +435,7 @@ g* scheduler::spin_for_work(processor* pp) {
     }
     if (stopping_.load(std::memory_order_relaxed)) return nullptr;
     if (std::chrono::steady_clock::now() >= deadline) return nullptr;
-    for (int i = 0; i < pause; ++i) GORO_CPU_RELAX();
+    for (int i = 0; i < pause; ++i) cpu_relax();
     // Capped: while this M backs off, wakep() sees a spinner and wakes
     // nobody, so the longest pause is the latency added to new work. 256
     // pauses is ~5 us here; A/B at 128 / 256 / 1024: spawn+join 90 / 80 /

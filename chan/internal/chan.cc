@@ -1,0 +1,254 @@
+// The out-of-line parts of channels and select: the slow paths (contended
+// lock, close, errors), the park commit functions and select's non-template
+// passes. The protocols are described in the headers next to this file.
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <new>
+#include <stdexcept>
+#include <string>
+
+#include "goro/chan/channel_error.h"
+#include "goro/chan/internal/chan_lock.h"
+#include "goro/chan/internal/chan_ops.h"
+#include "goro/chan/internal/hchan.h"
+#include "goro/chan/internal/select_op.h"
+#include "goro/chan/internal/waitq.h"
+#include "goro/runtime/internal/futex.h"
+#include "goro/runtime/internal/parker.h"
+#include "goro/runtime/internal/scheduler.h"
+
+namespace goro::internal {
+
+// ------------------------------------------------------------------ lock
+
+namespace {
+// How long a contended lock() spins before it sleeps: about 2 us of PAUSEs
+// on this machine, several times the longest critical section measured
+// (BM_ChanLockHold), and short of a scheduler time slice.
+constexpr int kLockSpins = 100;
+}  // namespace
+
+void chan_lock::lock_slow() noexcept {
+  for (int i = 0; i < kLockSpins; ++i) {
+    if (state_.load(std::memory_order_relaxed) == 0) {
+      std::uint32_t expected = 0;
+      // ACQUIRE: pairs with unlock()'s RELEASE exchange.
+      if (state_.compare_exchange_weak(expected, 1, std::memory_order_acquire,
+                                       std::memory_order_relaxed)) {
+        return;
+      }
+    }
+    cpu_relax();
+  }
+  // Sleep. Taking the lock in state 2 ("maybe sleepers") is conservative:
+  // our unlock will then wake one more sleeper than strictly needed, which
+  // re-marks the lock 2 if it still finds it taken.
+  // ACQUIRE: pairs with unlock()'s RELEASE exchange.
+  while (state_.exchange(2, std::memory_order_acquire) != 0) {
+    futex_wait(&state_, 2);
+  }
+}
+
+void chan_lock::wake_one() noexcept { futex_wake_one(&state_); }
+
+// ------------------------------------------------------------------ waking
+
+void wake(chan_waiter* w) noexcept {
+  // Read everything before the wake-up: afterwards w may be gone.
+  g* gp = w->gp;
+  parker* thread = w->thread;
+  if (gp != nullptr) {
+    // Into the waker's P's runnext if the waker is an M of gp's runtime;
+    // else onto that runtime's global queue. The run queue hand-over
+    // RELEASEs the peer's writes to w's slot to the M that resumes gp.
+    gp->sched->ready(gp);
+  } else {
+    thread->unpark();  // RELEASE: pairs with park() in send/recv_blocking
+  }
+}
+
+g* commit_blocked_op(void* arg, g* gp) {
+  auto* op = static_cast<blocked_op*>(arg);
+  hchan_base* c = op->c;
+  op->w.gp = gp;
+  op->parked = true;
+  (op->is_send ? c->sendq : c->recvq).enqueue(&op->w);
+  c->lock.unlock();  // publishes gp: op may be gone from here on
+  return nullptr;
+}
+
+g* park_forever(void*, g*) {
+  // Nobody holds a reference to this G any more; it stays parked until the
+  // runtime is torn down, which destroys its frame.
+  return nullptr;
+}
+
+void check_may_block_thread(const char* what) {
+  if (current_g() != nullptr) {
+    throw std::logic_error(
+        std::string("goro: chan::") + what +
+        "() called from a G: it would block the M's thread and every G "
+        "queued behind it; use co_await ch.send(v) / ch.recv() in a G");
+  }
+}
+
+void block_thread_forever() {
+  parker never;
+  for (;;) never.park();
+}
+
+// ------------------------------------------------------------------ close
+
+void close_chan(hchan_base* c) {
+  chan_waiter* wake_list = nullptr;
+  {
+    chan_lock_guard guard(c->lock);
+    if (c->closed) throw_close_of_closed();
+    c->closed = true;
+    // Every waiting receiver gets an empty optional (its slot stays empty),
+    // every waiting sender channel_error (success stays false). Collected
+    // under the lock, woken after it (Go's closechan does the same).
+    for (waitq* q : {&c->recvq, &c->sendq}) {
+      while (chan_waiter* w = q->dequeue()) {
+        w->success = false;
+        w->next = wake_list;
+        wake_list = w;
+      }
+    }
+  }
+  while (wake_list != nullptr) {
+    chan_waiter* w = wake_list;
+    wake_list = w->next;  // before wake(): w may be gone after it
+    wake(w);
+  }
+}
+
+// ------------------------------------------------------------------ select
+
+namespace {
+// wyrand (Wang Yi's PRNG): one multiply per number, good enough for
+// choosing among select cases, and per thread, so selects on different
+// threads do not share a cache line.
+thread_local std::uint64_t tls_rand_state = 0;
+}  // namespace
+
+// noinline: a coroutine that resumes on another thread must not use a
+// cached address of the previous thread's state (coroutine-hazards.md).
+[[gnu::noinline]] std::uint64_t fastrand64() noexcept {
+  std::uint64_t s = tls_rand_state;
+  if (s == 0) {
+    // Seed from the state's own address (distinct per thread) and the
+    // clock.
+    s = reinterpret_cast<std::uintptr_t>(&tls_rand_state) ^
+        static_cast<std::uint64_t>(
+            std::chrono::steady_clock::now().time_since_epoch().count());
+  }
+  s += 0xa0761d6478bd642fULL;
+  tls_rand_state = s;
+  const __uint128_t m =
+      static_cast<__uint128_t>(s) * (s ^ 0xe7037ed1a0b428dbULL);
+  return static_cast<std::uint64_t>(m >> 64) ^ static_cast<std::uint64_t>(m);
+}
+
+void random_permutation(std::uint32_t* perm, std::uint32_t n) noexcept {
+  for (std::uint32_t i = 0; i < n; ++i) perm[i] = i;
+  if (n < 2) return;
+  // Fisher-Yates. One 64-bit random yields the swap choices while the
+  // product of the ranges fits (n <= 20); draw again beyond that.
+  std::uint64_t r = fastrand64();
+  std::uint64_t room = ~std::uint64_t{0};
+  for (std::uint32_t i = n - 1; i > 0; --i) {
+    const std::uint64_t range = i + 1;
+    if (room < range) {
+      r = fastrand64();
+      room = ~std::uint64_t{0};
+    }
+    const std::uint32_t j = static_cast<std::uint32_t>(r % range);
+    r /= range;
+    room /= range;
+    std::swap(perm[i], perm[j]);
+  }
+}
+
+std::uint32_t sort_lock_order(hchan_base** order, std::uint32_t n) noexcept {
+  std::sort(order, order + n);
+  return static_cast<std::uint32_t>(std::unique(order, order + n) - order);
+}
+
+void lock_all(hchan_base* const* order, std::uint32_t n) noexcept {
+  for (std::uint32_t i = 0; i < n; ++i) order[i]->lock.lock();
+}
+
+void unlock_all(hchan_base* const* order, std::uint32_t n) noexcept {
+  for (std::uint32_t i = n; i > 0; --i) order[i - 1]->lock.unlock();
+}
+
+g* commit_select(void* arg, g* gp) {
+  auto* core = static_cast<select_core*>(arg);
+  for (std::uint32_t i = 0; i < core->nslots; ++i) {
+    select_slot& s = core->slots[i];
+    chan_waiter* w = s.w;
+    w->gp = gp;
+    w->slot = s.slot;
+    w->sel = &core->sel;
+    w->case_index = s.case_index;
+    w->success = false;
+    (s.is_send ? s.c->sendq : s.c->recvq).enqueue(w);
+  }
+  core->parked = true;
+  // Reverse lock order; the lowest channel last (see "Why pass 2 may read
+  // the awaiter" in select_op.h). Nothing of *core is read after that
+  // unlock.
+  hchan_base* const* order = core->order;
+  std::uint32_t n = core->nlocks;
+  while (n > 1) order[--n]->lock.unlock();
+  hchan_base* last = order[0];
+  last->lock.unlock();
+  return nullptr;
+}
+
+void unlink_select(select_core* core) noexcept {
+  chan_waiter* winner = core->sel.winner;
+  for (std::uint32_t i = 0; i < core->nslots; ++i) {
+    select_slot& s = core->slots[i];
+    if (s.w == winner) continue;
+    chan_lock_guard guard(s.c->lock);
+    if (s.w->queued) (s.is_send ? s.c->sendq : s.c->recvq).remove(s.w);
+  }
+}
+
+// ------------------------------------------------------------------ errors
+
+void throw_send_on_closed() {
+  throw goro::channel_error("send on closed channel");
+}
+void throw_close_of_closed() {
+  throw goro::channel_error("close of closed channel");
+}
+void throw_close_of_nil() { throw goro::channel_error("close of nil channel"); }
+void throw_size_out_of_range() {
+  throw goro::channel_error("makechan: size out of range");
+}
+void throw_awaited_twice(const char* what) {
+  throw std::logic_error(std::string("goro: ") + what +
+                         " was awaited twice (each awaitable is awaited "
+                         "once)");
+}
+void throw_select_value_of_unfired(std::size_t wanted, std::size_t fired) {
+  throw std::logic_error("goro: select_result::value<" +
+                         std::to_string(wanted) + ">() but case " +
+                         std::to_string(fired) + " fired");
+}
+
+// ------------------------------------------------------------------ memory
+
+void* alloc_chan_block(std::size_t bytes, std::size_t align) {
+  return ::operator new(bytes, std::align_val_t(align));
+}
+
+void free_chan_block(void* p, std::size_t bytes, std::size_t align) noexcept {
+  ::operator delete(p, bytes, std::align_val_t(align));
+}
+
+}  // namespace goro::internal

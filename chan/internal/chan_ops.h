@@ -1,0 +1,244 @@
+// The awaiters behind `co_await ch.send(v)` and `co_await ch.recv()`, and
+// the thread-blocking forms send_blocking / recv_blocking.
+//
+// Protocol of a blocking operation (Go's chansend/chanrecv + gopark with
+// chanparkcommit, adapted to goro's publication rule, runtime/internal/g.h):
+//
+//  1. await_ready takes the channel lock and tries the operation
+//     (hchan<T>::send_locked / recv_locked). If it completes, or fails for
+//     good (closed), it unlocks, wakes the peer it completed with, and the G
+//     goes on without suspending: the uncontended path is one lock, one
+//     unlock and no scheduler call.
+//  2. Otherwise the lock stays held and await_ready returns false.
+//     await_suspend only writes the G's trampoline notes: "park, and run
+//     commit(this) once my frame is suspended".
+//  3. commit, on the M after the frame is suspended, links the waiter record
+//     (which lives in this awaiter, in the G's frame) on the channel's queue
+//     and releases the lock. From that unlock on, a peer can complete the
+//     record and ready the G, which may run and free its frame at once, so
+//     commit does not touch the awaiter after the unlock.
+//
+// No wake-up is lost: the check that found the operation blocked and the
+// linking of the record happen in one critical section, and every peer
+// looks for records under the same lock. Because the lock is released only
+// after the G is parked, a peer can never ready a G that is still running.
+//
+// A nil channel parks the G forever (Go: "chan send (nil chan)"); teardown
+// of the runtime destroys its frame. If a frame is destroyed while its
+// record is still linked (the runtime is torn down while the G waits), the
+// awaiter's destructor unlinks it, so the channel, which may live on in
+// other hands, never points into a freed frame.
+#ifndef GORO_CHAN_INTERNAL_CHAN_OPS_H_
+#define GORO_CHAN_INTERNAL_CHAN_OPS_H_
+
+#include <coroutine>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "goro/chan/internal/hchan.h"
+#include "goro/chan/internal/waitq.h"
+#include "goro/runtime/internal/g.h"
+#include "goro/runtime/internal/scheduler_ref.h"
+#include "goro/task/internal/promise.h"
+
+namespace goro::internal {
+
+// Park commit functions (chan.cc): link `op`'s record and unlock; park the
+// G for good (nil channel, empty select).
+g* commit_blocked_op(void* op, g* gp);
+g* park_forever(void* unused, g* gp);
+
+// Throws std::logic_error if the calling thread is running a G: a
+// thread-blocking call there would stall the M and every G queued on it.
+void check_may_block_thread(const char* what);
+// Blocks the calling thread forever (a blocking op on a nil channel).
+[[noreturn]] void block_thread_forever();
+
+// The G running the awaiting frame; null if a foreign coroutine drives it.
+template <class Promise>
+inline g* g_of(std::coroutine_handle<Promise> h) noexcept {
+  static_assert(std::is_base_of_v<promise_base, Promise>,
+                "goro channel operations can only be awaited from a "
+                "goro::task");
+  return h.promise().g_;
+}
+
+template <class Promise>
+inline void park_me(g* me, std::coroutine_handle<Promise> h, park_commit_fn fn,
+                    void* arg) noexcept {
+  me->resume = h;
+  me->resume_promise = &h.promise();
+  me->kind = suspend_kind::park;
+  me->park_fn = fn;
+  me->park_arg = arg;
+}
+
+// One send or receive, as the awaiters and the blocking forms run it: the
+// steps of the protocol above that do not depend on T.
+struct blocked_op {
+  hchan_base* c = nullptr;
+  chan_waiter w{};
+  bool is_send;
+  bool started = false;
+  bool parked = false;  // commit ran and the owner has not resumed yet
+
+  blocked_op(hchan_base* ch, bool send) noexcept : c(ch), is_send(send) {}
+
+  // Step 1, before the attempt: rejects a second await. Returns false for
+  // the nil channel (nothing to lock), true with the lock held otherwise.
+  bool begin() {
+    if (started) {
+      throw_awaited_twice(is_send ? "a channel send" : "a channel receive");
+    }
+    started = true;
+    if (c == nullptr) return false;
+    c->lock.lock();
+    return true;
+  }
+
+  // Step 1, after the attempt `r`: true if the operation is over (lock
+  // released, peer woken); false if it must wait (lock still held). A send
+  // on a closed channel throws.
+  bool settle(chan_attempt r, chan_waiter* peer) {
+    if (r == chan_attempt::blocked) return false;
+    c->lock.unlock();
+    if (r == chan_attempt::closed) {
+      if (is_send) throw_send_on_closed();
+      return true;  // a receive on a closed, drained channel: empty
+    }
+    if (peer != nullptr) wake(peer);
+    w.success = true;
+    return true;
+  }
+
+  // Step 2 (await_suspend): the trampoline notes. `slot` is the value to
+  // send or the optional to receive into.
+  template <class Promise>
+  void suspend(std::coroutine_handle<Promise> h, void* slot) {
+    g* me = g_of(h);
+    if (me == nullptr) {
+      if (c != nullptr) c->lock.unlock();
+      throw_not_in_g(is_send ? "co_await on a channel send"
+                             : "co_await on a channel receive");
+    }
+    w.slot = slot;
+    park_me(me, h, c != nullptr ? &commit_blocked_op : &park_forever, this);
+  }
+
+  // The thread-blocking form of steps 2 and 3: link the record with the
+  // thread's parker, unlock and sleep until a peer (or close) completes it.
+  // Returns whether a peer completed it (false: closed).
+  bool block_thread(void* slot) noexcept {
+    parker self;
+    w.thread = &self;
+    w.slot = slot;
+    (is_send ? c->sendq : c->recvq).enqueue(&w);
+    c->lock.unlock();
+    self.park();  // ACQUIRE: pairs with wake()'s unpark; w is ours again
+    return w.success;
+  }
+
+  // After the wake-up (await_resume): false if the channel was closed on
+  // us.
+  bool resumed() noexcept {
+    parked = false;
+    return w.success;
+  }
+
+  // For the awaiter's destructor: unlinks the record if the frame dies
+  // while it is still linked (runtime teardown).
+  void unlink_if_parked() noexcept {
+    if (!parked) return;
+    chan_lock_guard guard(c->lock);
+    if (w.queued) (is_send ? c->sendq : c->recvq).remove(&w);
+  }
+};
+
+template <class T>
+class [[nodiscard]] send_awaiter {
+ public:
+  send_awaiter(hchan<T>* c, T v) noexcept(
+      std::is_nothrow_move_constructible_v<T>)
+      : op_(c, /*send=*/true), value_(std::move(v)) {}
+  send_awaiter(const send_awaiter&) = delete;
+  send_awaiter& operator=(const send_awaiter&) = delete;
+  ~send_awaiter() { op_.unlink_if_parked(); }
+
+  bool await_ready() {
+    if (!op_.begin()) return false;
+    chan_waiter* peer;
+    const chan_attempt r = chan()->send_locked(value_, &peer);
+    return op_.settle(r, peer);
+  }
+  template <class Promise>
+  void await_suspend(std::coroutine_handle<Promise> h) {
+    op_.suspend(h, &value_);
+  }
+  void await_resume() {
+    if (!op_.resumed()) throw_send_on_closed();
+  }
+
+  // ch.send_blocking(v), from a plain thread.
+  void run_blocking() {
+    check_may_block_thread("send_blocking");
+    if (!op_.begin()) block_thread_forever();
+    chan_waiter* peer;
+    const chan_attempt r = chan()->send_locked(value_, &peer);
+    if (op_.settle(r, peer)) return;
+    if (!op_.block_thread(&value_)) throw_send_on_closed();
+  }
+
+ private:
+  hchan<T>* chan() const noexcept { return static_cast<hchan<T>*>(op_.c); }
+
+  blocked_op op_;
+  T value_;
+};
+
+template <class T>
+class [[nodiscard]] recv_awaiter {
+ public:
+  explicit recv_awaiter(hchan<T>* c) noexcept
+      : op_(c, /*send=*/false) {}
+  recv_awaiter(const recv_awaiter&) = delete;
+  recv_awaiter& operator=(const recv_awaiter&) = delete;
+  ~recv_awaiter() { op_.unlink_if_parked(); }
+
+  bool await_ready() {
+    if (!op_.begin()) return false;
+    chan_waiter* peer;
+    const chan_attempt r = chan()->recv_locked(slot_, &peer);
+    return op_.settle(r, peer);
+  }
+  template <class Promise>
+  void await_suspend(std::coroutine_handle<Promise> h) {
+    op_.suspend(h, &slot_);
+  }
+  std::optional<T> await_resume() noexcept {
+    op_.resumed();  // closed or not, slot_ says what was received
+    return std::move(slot_);
+  }
+
+  // ch.recv_blocking(), from a plain thread.
+  std::optional<T> run_blocking() {
+    check_may_block_thread("recv_blocking");
+    if (!op_.begin()) block_thread_forever();
+    chan_waiter* peer;
+    const chan_attempt r = chan()->recv_locked(slot_, &peer);
+    if (!op_.settle(r, peer)) {
+      op_.block_thread(&slot_);
+    }
+    return std::move(slot_);
+  }
+
+ private:
+  hchan<T>* chan() const noexcept { return static_cast<hchan<T>*>(op_.c); }
+
+  blocked_op op_;
+  std::optional<T> slot_;
+};
+
+}  // namespace goro::internal
+
+#endif  // GORO_CHAN_INTERNAL_CHAN_OPS_H_

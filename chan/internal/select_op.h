@@ -1,0 +1,241 @@
+// The awaiter behind `co_await goro::select(cases...)`: Go's selectgo.
+//
+// Pass 1 (await_ready). Collect the non-nil channel cases ("slots") and the
+// distinct channels they use, sorted by address (the lock order: two
+// selects over the same channels always lock them in the same order, so
+// they cannot deadlock each other). Lock them all. Try the slots in a
+// uniformly random order (Fisher-Yates over one 64-bit random): the first
+// that can proceed fires, so among the ready cases each is chosen with
+// equal probability. A send slot on a closed channel counts as ready and
+// throws, as in Go. With nothing ready, a default case fires; without one,
+// the locks stay held and the G parks.
+//
+// Pass 2 (commit_select, on the M after the frame is suspended). Link one
+// waiter record per slot on its channel, all sharing one select_state, then
+// release the locks in reverse lock order. The first peer to dequeue one of
+// the records and win select_state::done fires that case (waitq.h).
+//
+// Pass 3 (await_resume, once woken). Unlink the records that did not fire,
+// taking each channel's lock in turn.
+//
+// Why pass 2 may read the awaiter while it releases the locks although a
+// peer may already have woken the G: the winning record is on a channel
+// that pass 2 has already unlocked, so the lowest channel in the lock
+// order, the last one unlocked, carries a record that did not fire. Pass 3
+// locks the channel of every such record, so the G cannot get past pass 3,
+// let alone free its frame, before that last unlock. Pass 2 reads the last
+// channel's address before unlocking it and touches nothing afterwards.
+// (This is why pass 3 always takes the lock rather than peeking at
+// `queued`.)
+//
+// Nil cases are left out. With no channel case left: a default fires at
+// once, else the G parks forever (Go's block()).
+#ifndef GORO_CHAN_INTERNAL_SELECT_OP_H_
+#define GORO_CHAN_INTERNAL_SELECT_OP_H_
+
+#include <array>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "goro/chan/internal/chan_ops.h"
+#include "goro/chan/internal/hchan.h"
+#include "goro/chan/internal/select_cases.h"
+#include "goro/chan/internal/waitq.h"
+#include "goro/runtime/internal/g.h"
+
+namespace goro {
+template <class... Cases>
+class select_result;  // goro/chan/select.h
+}  // namespace goro
+
+namespace goro::internal {
+
+// One non-nil channel case of a select.
+struct select_slot {
+  hchan_base* c;
+  chan_waiter* w;
+  void* slot;
+  std::uint32_t case_index;
+  bool is_send;
+};
+
+// What the non-template passes work on. Lives in the select awaiter.
+struct select_core {
+  select_state sel;
+  select_slot* slots = nullptr;
+  hchan_base** order = nullptr;
+  std::uint32_t nslots = 0;
+  std::uint32_t nlocks = 0;
+  bool parked = false;  // pass 2 ran and pass 3 has not (owner-only)
+};
+
+// chan.cc
+std::uint64_t fastrand64() noexcept;
+// Sorts `order` by address, drops duplicates, returns the count.
+std::uint32_t sort_lock_order(hchan_base** order, std::uint32_t n) noexcept;
+void lock_all(hchan_base* const* order, std::uint32_t n) noexcept;
+void unlock_all(hchan_base* const* order, std::uint32_t n) noexcept;
+// Writes a uniformly random permutation of 0..n-1 to perm.
+void random_permutation(std::uint32_t* perm, std::uint32_t n) noexcept;
+g* commit_select(void* core, g* gp);
+void unlink_select(select_core* core) noexcept;
+[[noreturn]] void throw_select_value_of_unfired(std::size_t wanted,
+                                                std::size_t fired);
+
+template <class... Cases>
+class [[nodiscard]] select_awaiter {
+  static constexpr std::size_t kCases = sizeof...(Cases);
+  static constexpr std::size_t kDefaults =
+      (std::size_t{0} + ... + (Cases::is_default ? 1 : 0));
+  static_assert(kDefaults <= 1, "goro::select: at most one default_case()");
+  static constexpr std::size_t kSlots = kCases - kDefaults;
+  static constexpr std::size_t kNotFired = ~std::size_t{0};
+
+  static constexpr std::size_t default_index() {
+    std::size_t i = 0, found = kNotFired;
+    ((Cases::is_default ? (found = i, ++i) : ++i), ...);
+    return found;
+  }
+
+ public:
+  using result_type = goro::select_result<Cases...>;
+
+  explicit select_awaiter(Cases&&... cases) noexcept
+      : cases_(std::move(cases)...) {}
+  select_awaiter(const select_awaiter&) = delete;
+  select_awaiter& operator=(const select_awaiter&) = delete;
+  ~select_awaiter() {
+    if (core_.parked) unlink_select(&core_);
+  }
+
+  bool await_ready() {
+    if (started_) throw_awaited_twice("a select");
+    started_ = true;
+    collect(std::index_sequence_for<Cases...>{});
+    if (core_.nslots == 0) {
+      if constexpr (kDefaults == 1) {
+        fired_ = default_index();
+        return true;
+      }
+      return false;  // nothing can ever fire: park forever
+    }
+    if constexpr (kSlots > 0) {
+      lock_all(core_.order, core_.nlocks);
+      std::array<std::uint32_t, kSlots> perm;
+      random_permutation(perm.data(), core_.nslots);
+      for (std::uint32_t k = 0; k < core_.nslots; ++k) {
+        const select_slot& s = slots_[perm[k]];
+        chan_waiter* peer = nullptr;
+        const chan_attempt r =
+            attempt(s.case_index, &peer, std::index_sequence_for<Cases...>{});
+        if (r == chan_attempt::blocked) continue;
+        unlock_all(core_.order, core_.nlocks);
+        if (r == chan_attempt::closed && s.is_send) throw_send_on_closed();
+        if (peer != nullptr) wake(peer);
+        fired_ = s.case_index;
+        return true;
+      }
+      if constexpr (kDefaults == 1) {
+        unlock_all(core_.order, core_.nlocks);
+        fired_ = default_index();
+        return true;
+      }
+    }
+    return false;  // every channel still locked: commit_select unlocks
+  }
+
+  template <class Promise>
+  void await_suspend(std::coroutine_handle<Promise> h) {
+    g* me = g_of(h);
+    if (me == nullptr) {
+      if (core_.nslots != 0) unlock_all(core_.order, core_.nlocks);
+      throw_not_in_g("co_await goro::select(...)");
+    }
+    park_me(me, h, core_.nslots != 0 ? &commit_select : &park_forever, &core_);
+  }
+
+  result_type await_resume() {
+    if (fired_ == kNotFired) {  // woken by a peer
+      core_.parked = false;
+      chan_waiter* win = core_.sel.winner;
+      fired_ = win->case_index;
+      unlink_select(&core_);
+      if (!win->success && is_send_case(fired_)) throw_send_on_closed();
+    }
+    result_type r;
+    take(r, std::index_sequence_for<Cases...>{});
+    return r;
+  }
+
+ private:
+  template <std::size_t... I>
+  void collect(std::index_sequence<I...>) noexcept {
+    core_.slots = slots_.data();
+    core_.order = order_.data();
+    std::uint32_t n = 0;
+    (collect_one<I>(n), ...);
+    core_.nslots = n;
+    core_.nlocks = n == 0 ? 0 : sort_lock_order(order_.data(), n);
+  }
+  template <std::size_t I>
+  void collect_one(std::uint32_t& n) noexcept {
+    using C = std::tuple_element_t<I, std::tuple<Cases...>>;
+    if constexpr (!C::is_default) {
+      C& c = std::get<I>(cases_);
+      if (c.chan() != nullptr) {
+        slots_[n] = select_slot{c.chan(), &c.waiter(), c.slot(),
+                                static_cast<std::uint32_t>(I), C::is_send};
+        order_[n] = c.chan();
+        ++n;
+      }
+    }
+  }
+
+  template <std::size_t... I>
+  chan_attempt attempt(std::uint32_t index, chan_waiter** peer,
+                       std::index_sequence<I...>) noexcept {
+    chan_attempt r = chan_attempt::blocked;
+    ((index == I ? (void)(r = attempt_one<I>(peer)) : void()), ...);
+    return r;
+  }
+  template <std::size_t I>
+  chan_attempt attempt_one(chan_waiter** peer) noexcept {
+    using C = std::tuple_element_t<I, std::tuple<Cases...>>;
+    if constexpr (C::is_default) {
+      return chan_attempt::blocked;
+    } else {
+      return std::get<I>(cases_).attempt(peer);
+    }
+  }
+
+  static constexpr bool is_send_case(std::size_t index) {
+    std::size_t i = 0;
+    bool send = false;
+    ((i++ == index ? (void)(send = Cases::is_send) : void()), ...);
+    return send;
+  }
+
+  template <std::size_t... I>
+  void take(result_type& r, std::index_sequence<I...>) {
+    ((fired_ == I
+          ? (void)r.v_.template emplace<I>(std::get<I>(cases_).take_result())
+          : void()),
+     ...);
+  }
+
+  std::tuple<Cases...> cases_;
+  select_core core_;
+  std::array<select_slot, kSlots> slots_;
+  std::array<hchan_base*, kSlots> order_;
+  std::size_t fired_ = kNotFired;
+  bool started_ = false;
+};
+
+}  // namespace goro::internal
+
+#endif  // GORO_CHAN_INTERNAL_SELECT_OP_H_

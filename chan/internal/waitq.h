@@ -1,0 +1,130 @@
+// chan_waiter and waitq: who is blocked on a channel, and in what order.
+//
+// A chan_waiter is Go's sudog: the record of one blocked send or receive.
+// It lives inside the awaiter object of the blocked operation, that is, in
+// the coroutine frame of the waiting G (or on the stack of a plain thread in
+// send_blocking/recv_blocking), so blocking allocates nothing. A select
+// contributes one record per channel case, all pointing at one shared
+// select_state.
+//
+// Who may touch a record. Its fields are written by its owner before it is
+// linked, and afterwards only by a peer holding the channel's lock: the peer
+// unlinks it (dequeue), moves the value across (`slot`), sets `success`, and
+// after releasing the lock wakes the owner. From that wake-up on, the record
+// may be destroyed at any moment (the G runs on and its frame goes away), so
+// the peer reads `gp`/`thread` into locals before waking and never touches
+// the record again. The owner reads the fields after it is woken; the wake
+// (scheduler::ready's run queue hand-over, or parker's RELEASE/ACQUIRE
+// token) orders the peer's writes before those reads.
+//
+// Select. Several records of one select can be linked on different channels
+// at once, but only one may fire. A peer that dequeues a select record must
+// win the CAS of select_state::done from 0 to 1 before using it; a loser
+// just drops the record (it is already unlinked) and looks at the next. The
+// selecting G, once woken, takes each channel's lock in turn and unlinks its
+// remaining records (`queued` tells which are still linked). Records stay
+// valid until then, because the G cannot run past that step while they are
+// linked. This is Go's selectDone protocol (runtime/select.go).
+//
+// FIFO. Records are appended at the tail and taken from the head, so blocked
+// senders and receivers are served in arrival order.
+#ifndef GORO_CHAN_INTERNAL_WAITQ_H_
+#define GORO_CHAN_INTERNAL_WAITQ_H_
+
+#include <atomic>
+#include <cstdint>
+
+#include "goro/runtime/internal/g.h"
+#include "goro/runtime/internal/parker.h"
+
+namespace goro::internal {
+
+struct chan_waiter;
+
+struct select_state {
+  // 0 while the select waits; 1 once a case has won. The winner's CAS is
+  // ACQ_REL against the other peers' CASes; the owner reads `winner` only
+  // after being woken (ordered by the wake).
+  std::atomic<std::uint32_t> done{0};
+  chan_waiter* winner = nullptr;
+};
+
+struct chan_waiter {
+  chan_waiter* next = nullptr;
+  chan_waiter* prev = nullptr;
+  // Exactly one of gp / thread says whom to wake.
+  g* gp = nullptr;
+  parker* thread = nullptr;
+  // send: the T to move from; receive: the std::optional<T> to fill.
+  void* slot = nullptr;
+  select_state* sel = nullptr;  // null unless part of a select
+  std::uint32_t case_index = 0; // position in the select's case list
+  bool success = false;  // a peer completed it (false: woken by close)
+  bool queued = false;   // linked on a waitq (under the channel lock)
+};
+
+class waitq {
+ public:
+  bool empty() const noexcept { return head_ == nullptr; }
+
+  void enqueue(chan_waiter* w) noexcept {
+    w->next = nullptr;
+    w->prev = tail_;
+    if (tail_ != nullptr) {
+      tail_->next = w;
+    } else {
+      head_ = w;
+    }
+    tail_ = w;
+    w->queued = true;
+  }
+
+  // Unlinks w, which must be on this queue.
+  void remove(chan_waiter* w) noexcept {
+    if (w->prev != nullptr) {
+      w->prev->next = w->next;
+    } else {
+      head_ = w->next;
+    }
+    if (w->next != nullptr) {
+      w->next->prev = w->prev;
+    } else {
+      tail_ = w->prev;
+    }
+    w->next = w->prev = nullptr;
+    w->queued = false;
+  }
+
+  // The oldest record that may still fire, unlinked; null if none. Select
+  // records whose select already fired elsewhere are dropped on the way
+  // (see "Select" above); for a select record that is returned, this call
+  // won its select, and it is recorded as the winner.
+  chan_waiter* dequeue() noexcept {
+    for (;;) {
+      chan_waiter* w = head_;
+      if (w == nullptr) return nullptr;
+      remove(w);
+      if (w->sel == nullptr) return w;
+      std::uint32_t expected = 0;
+      // ACQ_REL: pairs with the other peers' CASes on the same select.
+      if (w->sel->done.compare_exchange_strong(expected, 1,
+                                               std::memory_order_acq_rel,
+                                               std::memory_order_acquire)) {
+        w->sel->winner = w;
+        return w;
+      }
+    }
+  }
+
+ private:
+  chan_waiter* head_ = nullptr;
+  chan_waiter* tail_ = nullptr;
+};
+
+// Wakes the owner of a record that a peer has completed or closed. Call
+// after releasing the channel lock; w must not be touched afterwards.
+void wake(chan_waiter* w) noexcept;
+
+}  // namespace goro::internal
+
+#endif  // GORO_CHAN_INTERNAL_WAITQ_H_
