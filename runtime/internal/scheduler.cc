@@ -206,7 +206,10 @@ g* scheduler::spawn(std::coroutine_handle<> root, promise_base* root_promise,
 
 void scheduler::ready(g* gp) {
   gp->status.store(g_status::runnable, std::memory_order_relaxed);
-  machine* m = current_machine();
+  // A plain read of the thread-local: ready() is an ordinary function, never
+  // inlined into a coroutine, so no stale TLS address can be cached across
+  // a suspension (the reason current_machine() is noinline).
+  machine* m = tls_machine;
   enqueue((m != nullptr && m->sched == this) ? m->p : nullptr, gp);
 }
 
@@ -316,7 +319,7 @@ void scheduler::runqput(processor* pp, g* gp, bool next) {
     // seq_cst: the store half of handshake (a) in scheduler.h; pairs with
     // the seq_cst loads of runnext in any_work(). Also publishes gp to a
     // thief's acquire CAS in steal_work().
-    g* old = pp->runnext.exchange(gp, std::memory_order_seq_cst);
+    g* old = runnext_exchange(pp, gp);
     if (old == nullptr) return;
     gp = old;  // kick the old runnext to the tail
   }
@@ -337,12 +340,42 @@ void scheduler::runqput_slow(processor* pp, g* gp) {
   }
 }
 
+// After the running G parked or finished: the G in runnext, to run at once
+// in the same time slice, if the slice allows. This is what find_runnable
+// would pick next anyway (runnext, inheriting); taking it here skips the
+// trip through the scheduler loop, which is most of the cost of a channel
+// ping-pong. Once the slice is used up the M goes through find_runnable,
+// where the fairness checks (global queue every 61 ticks, stopping) run.
+g* scheduler::take_runnext_for_handoff(processor* pp) {
+  if (pp->inherited >= kMaxInheritedRuns ||
+      pp->runnext.load(std::memory_order_relaxed) == nullptr) {
+    return nullptr;
+  }
+  return runnext_exchange(pp, nullptr);
+}
+
+// runnext is shared with thieves, hence the seq_cst exchange (see runqput
+// and runq_get for what it pairs with). With a single P there are no
+// thieves and no spinning Ms: only the M holding the P touches its runnext
+// (a P changes hands under mu_), and wakep() finds no idle P, so handshake
+// (a) has no other side. Plain loads and stores then do, and save the two
+// locked instructions a channel wake-up would otherwise cost (~6 ns each
+// here: a third of a 1-P ping-pong round trip).
+g* scheduler::runnext_exchange(processor* pp, g* gp) noexcept {
+  if (procs_ == 1) {
+    g* old = pp->runnext.load(std::memory_order_relaxed);
+    pp->runnext.store(gp, std::memory_order_relaxed);
+    return old;
+  }
+  return pp->runnext.exchange(gp, std::memory_order_seq_cst);
+}
+
 g* scheduler::runq_get(processor* pp, bool* inherit) {
   if (pp->runnext.load(std::memory_order_relaxed) != nullptr) {
-    // ACQUIRE: pairs with the producer's exchange (same thread, or a thief
-    // never stores non-null), so this is only for form; the exchange must
-    // still be atomic because thieves CAS runnext to null.
-    g* next = pp->runnext.exchange(nullptr, std::memory_order_acquire);
+    // The producer is this M (thieves only ever store null), so no
+    // ordering is needed; the exchange is atomic because thieves CAS
+    // runnext to null (runnext_exchange).
+    g* next = runnext_exchange(pp, nullptr);
     if (next != nullptr) {
       if (pp->inherited < kMaxInheritedRuns) {
         ++pp->inherited;
@@ -672,7 +705,11 @@ void scheduler::execute(machine* m, g* gp, bool inherit) {
         gp->status.store(g_status::waiting, std::memory_order_relaxed);
         m->curg = nullptr;
         next = gp->park_fn(gp->park_arg, gp);
-        if (next == nullptr) return;  // gp belongs to its waker now
+        if (next == nullptr) {  // gp belongs to its waker now
+          next = take_runnext_for_handoff(pp);
+          if (next == nullptr) return;
+          break;
+        }
         if (next == gp) {             // the event already happened
           m->curg = gp;
           gp->status.store(g_status::running, std::memory_order_relaxed);
@@ -691,9 +728,10 @@ void scheduler::execute(machine* m, g* gp, bool inherit) {
         return;
       case suspend_kind::done:
         m->curg = nullptr;
-        next = finish(gp);
+        next = finish(gp);  // the G that was waiting to join gp, if any
+        if (next == nullptr) next = take_runnext_for_handoff(pp);
         if (next == nullptr) return;
-        break;  // hand-off to the G that was waiting to join gp
+        break;
       case suspend_kind::none:
         fatal(
             "a G suspended on an awaiter that goro does not know (it "

@@ -156,6 +156,8 @@ class scheduler {
   g* find_runnable(machine* m, bool* inherit);
   void execute(machine* m, g* gp, bool inherit);
   g* finish(g* gp);
+  g* take_runnext_for_handoff(processor* pp);
+  g* runnext_exchange(processor* pp, g* gp) noexcept;
   void release(g* gp) noexcept;
   void detach_owners(g* gp) noexcept;
   bool destroy_frames(g* gp) noexcept;
