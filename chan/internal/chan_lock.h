@@ -8,27 +8,31 @@
 // held; waking the peer G happens after unlock(). Go's channels make the
 // same choice (one runtime lock per hchan, hchan.lock).
 //
-// Why not std::mutex. The uncontended path of a channel operation is the
-// lock and the unlock; pthread's are out-of-line calls with more bookkeeping.
-// This is Drepper's three-state futex mutex ("Futexes Are Tricky", mutex3),
-// inline: one CAS to lock, one exchange to unlock.
+// Why not std::mutex or a futex mutex. The uncontended path of a channel
+// operation is the lock and the unlock. A locked read-modify-write costs
+// about 6 ns on this machine (benchmarks/README.md), and a ping-pong round
+// trip over two unbuffered channels takes and releases four locks: with
+// a futex mutex (Drepper's mutex3, Go's lock_futex) each unlock must be an
+// exchange, to learn whether someone sleeps. Here unlock() is a plain
+// RELEASE store and lock() a single exchange; that is a test-and-set
+// spinlock.
 //
-// Why not a pure spinlock. An OS thread can be preempted while it holds the
-// lock (2 cores here, and plain threads use channels too). Spinning forever
-// on a descheduled holder burns the other core; so a contended lock() spins
-// briefly (the holder is almost always mid-way through a short critical
-// section on another core) and then sleeps on the futex. Measured hold times
-// are in benchmarks/README.md (BM_ChanLockHold).
+// What a spinlock risks, and why it is acceptable here. The danger is a
+// holder preempted by the OS while others spin. Critical sections are tens
+// of nanoseconds and never block, so a waiter spins briefly (PAUSE, bounded)
+// and then calls sched_yield() between attempts, handing its CPU to the
+// preempted holder rather than burning the time slice it needs. No waiter
+// sleeps, so there is nobody for unlock() to wake and no wake-up to lose.
+// Hold times under load are measured by BM_ChanLockHold.
 //
 // Holding it across a suspension. A blocking channel operation takes the lock
 // in await_ready and releases it in the park commit function, after the
 // coroutine frame is fully suspended (see chan/internal/chan_ops.h). Between
 // the two only the M's trampoline runs, on the same thread; no user code.
 //
-// States: 0 unlocked; 1 locked, nobody asleep; 2 locked, maybe sleepers.
-// Orderings: lock's successful CAS/exchange is ACQUIRE and unlock's exchange
-// is RELEASE; they pair with each other, which orders every critical section
-// after the previous one. The futex calls carry no ordering.
+// Orderings: lock's successful exchange is ACQUIRE and unlock's store is
+// RELEASE; they pair with each other, which orders every critical section
+// after the previous one.
 #ifndef GORO_CHAN_INTERNAL_CHAN_LOCK_H_
 #define GORO_CHAN_INTERNAL_CHAN_LOCK_H_
 
@@ -40,32 +44,23 @@ namespace goro::internal {
 class chan_lock {
  public:
   void lock() noexcept {
-    std::uint32_t expected = 0;
-    // ACQUIRE: pairs with unlock()'s RELEASE exchange.
-    if (state_.compare_exchange_strong(expected, 1, std::memory_order_acquire,
-                                       std::memory_order_relaxed)) {
-      return;
-    }
+    // ACQUIRE: pairs with unlock()'s RELEASE store.
+    if (!locked_.exchange(true, std::memory_order_acquire)) return;
     lock_slow();
   }
 
   bool try_lock() noexcept {
-    std::uint32_t expected = 0;
-    return state_.compare_exchange_strong(expected, 1,
-                                          std::memory_order_acquire,
-                                          std::memory_order_relaxed);
+    return !locked_.load(std::memory_order_relaxed) &&
+           !locked_.exchange(true, std::memory_order_acquire);
   }
 
-  void unlock() noexcept {
-    // RELEASE: pairs with the ACQUIRE of the next lock().
-    if (state_.exchange(0, std::memory_order_release) == 2) wake_one();
-  }
+  // RELEASE: pairs with the ACQUIRE exchange of the next lock().
+  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
 
  private:
   void lock_slow() noexcept;
-  void wake_one() noexcept;
 
-  std::atomic<std::uint32_t> state_{0};
+  std::atomic<bool> locked_{false};
 };
 
 // RAII form for the non-suspending paths.

@@ -78,7 +78,7 @@ inline void park_me(g* me, std::coroutine_handle<Promise> h, park_commit_fn fn,
 // steps of the protocol above that do not depend on T.
 struct blocked_op {
   hchan_base* c = nullptr;
-  chan_waiter w{};
+  chan_waiter w;
   bool is_send;
   bool started = false;
   bool parked = false;  // commit ran and the owner has not resumed yet
@@ -131,6 +131,7 @@ struct blocked_op {
   // Returns whether a peer completed it (false: closed).
   bool block_thread(void* slot) noexcept {
     parker self;
+    w.gp = nullptr;
     w.thread = &self;
     w.slot = slot;
     (is_send ? c->sendq : c->recvq).enqueue(&w);

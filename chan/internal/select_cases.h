@@ -64,7 +64,7 @@ class recv_select_case {
 
  private:
   case_channel<T> chan_;
-  chan_waiter w_{};
+  chan_waiter w_;
   std::optional<T> slot_;
 };
 
@@ -90,7 +90,7 @@ class send_select_case {
 
  private:
   case_channel<T> chan_;
-  chan_waiter w_{};
+  chan_waiter w_;
   T value_;
 };
 

@@ -49,16 +49,19 @@ struct select_state {
   chan_waiter* winner = nullptr;
 };
 
+// The fields without initializers are set by whoever links the record
+// (enqueue, the park commit, block_thread); leaving them alone keeps the
+// awaiter's construction, on every channel operation, to a few stores.
 struct chan_waiter {
-  chan_waiter* next = nullptr;
-  chan_waiter* prev = nullptr;
-  // Exactly one of gp / thread says whom to wake.
-  g* gp = nullptr;
-  parker* thread = nullptr;
+  chan_waiter* next;  // set by enqueue
+  chan_waiter* prev;  // set by enqueue
+  // Whom to wake: the G (non-null), else the plain thread's parker.
+  g* gp;
+  parker* thread;
   // send: the T to move from; receive: the std::optional<T> to fill.
-  void* slot = nullptr;
+  void* slot;
   select_state* sel = nullptr;  // null unless part of a select
-  std::uint32_t case_index = 0; // position in the select's case list
+  std::uint32_t case_index;     // position in the select's case list
   bool success = false;  // a peer completed it (false: woken by close)
   bool queued = false;   // linked on a waitq (under the channel lock)
 };
