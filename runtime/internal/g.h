@@ -68,12 +68,15 @@ enum class g_status : std::uint8_t { free, runnable, running, waiting, dead };
 inline constexpr std::uintptr_t kJoinNone = 0;  // running, nobody waiting
 inline constexpr std::uintptr_t kJoinDone = 1;  // root frame finished
 
+// Field order packs the struct into 88 bytes (the small fields share the
+// last word): every parked G costs this plus its frames. A G waiting on a
+// channel or lock needs no field here: its waiter record lives in the
+// awaiter, in its frame.
 struct g {
   // --- trampoline notes, touched only by the thread running the G ---
   std::coroutine_handle<> tail{};    // resume this next (child call/return)
   std::coroutine_handle<> resume{};  // where the G continues when scheduled
   promise_base* resume_promise = nullptr;  // resume's promise (innermost)
-  suspend_kind kind = suspend_kind::none;
   park_commit_fn park_fn = nullptr;
   void* park_arg = nullptr;
 
@@ -82,11 +85,6 @@ struct g {
   promise_base* root_promise = nullptr;
   std::uint64_t id = 0;
   scheduler* sched = nullptr;
-  std::atomic<g_status> status{g_status::free};
-
-  // Intrusive link for wait lists (channels, mutexes). A G is on
-  // at most one of them at a time.
-  g* link = nullptr;
 
   // --- join state (co_spawn) ---
   // kJoinNone, kJoinDone, or the g* of the single G waiting in a join.
@@ -94,10 +92,14 @@ struct g {
   // References to the g and its root frame: one held by the running G until
   // it finishes, one by a live join_handle. The last to drop releases both.
   std::atomic<std::uint32_t> refs{0};
+
+  suspend_kind kind = suspend_kind::none;  // trampoline note
+  std::atomic<g_status> status{g_status::free};
   // Set when a join handle took the root's exception; an exception nobody
   // took ends the process when the G is released (a Go panic).
   bool exception_observed = false;
 };
+static_assert(sizeof(void*) != 8 || sizeof(g) == 88, "g grew: see above");
 
 }  // namespace goro::internal
 

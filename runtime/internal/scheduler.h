@@ -199,8 +199,12 @@ class scheduler {
   machine* midle_ = nullptr;
   std::vector<std::unique_ptr<machine>> all_ms_;
   // Every g ever allocated (Go's allgs), kGBlock per block; walked at
-  // shutdown to destroy the frames of Gs that never finished.
-  static constexpr std::uint32_t kGBlock = 32;
+  // shutdown to destroy the frames of Gs that never finished. A block is
+  // as many gs as fit in 4 KiB: the allocator rounds a block up to its size
+  // class (32 gs of 88 bytes would take a 3 KiB slot, 96 bytes per g).
+  static constexpr std::uint32_t kGBlock = 4096 / sizeof(g);
+  static_assert(kGBlock - 1 <= processor::kMaxFree,
+                "a new block's spare gs must fit a P's free cache");
   std::vector<std::unique_ptr<g[]>> g_blocks_;
 
   // Free g structs beyond what the Ps cache, and those freed off any P.
