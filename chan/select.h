@@ -108,7 +108,12 @@ class select_result {
     if (v_.index() != I) internal::throw_select_value_of_unfired(I, v_.index());
   }
 
-  std::variant<typename Cases::result_type...> v_;
+  // (select() with no case never returns; its result type still needs an
+  // alternative.)
+  using variant_type =
+      std::conditional_t<sizeof...(Cases) == 0, std::variant<std::monostate>,
+                         std::variant<typename Cases::result_type...>>;
+  variant_type v_;
 };
 
 // Waits until one of the cases can proceed, performs it and says which

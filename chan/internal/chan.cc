@@ -49,15 +49,14 @@ void chan_lock::lock_slow() noexcept {
 
 void wake(chan_waiter* w) noexcept {
   // Read everything before the wake-up: afterwards w may be gone.
-  g* gp = w->gp;
-  parker* thread = w->thread;
-  if (gp != nullptr) {
+  if (!w->by_thread) {
+    g* gp = w->gp;
     // Into the waker's P's runnext if the waker is an M of gp's runtime;
     // else onto that runtime's global queue. The run queue hand-over
     // RELEASEs the peer's writes to w's slot to the M that resumes gp.
     gp->sched->ready(gp);
   } else {
-    thread->unpark();  // RELEASE: pairs with park() in send/recv_blocking
+    w->thread->unpark();  // RELEASE: pairs with park() in block_thread
   }
 }
 
@@ -65,8 +64,8 @@ g* commit_blocked_op(void* arg, g* gp) {
   auto* op = static_cast<blocked_op*>(arg);
   hchan_base* c = op->c;
   op->w.gp = gp;
-  op->parked = true;
-  (op->is_send ? c->sendq : c->recvq).enqueue(&op->w);
+  op->w.parked = true;
+  (op->w.is_send ? c->sendq : c->recvq).enqueue(&op->w);
   c->lock.unlock();  // publishes gp: op may be gone from here on
   return nullptr;
 }
@@ -180,12 +179,12 @@ void unlock_all(hchan_base* const* order, std::uint32_t n) noexcept {
 g* commit_select(void* arg, g* gp) {
   auto* core = static_cast<select_core*>(arg);
   for (std::uint32_t i = 0; i < core->nslots; ++i) {
-    select_slot& s = core->slots[i];
+    select_slot& s = core->slots[core->perm[i]];
     chan_waiter* w = s.w;
     w->gp = gp;
     w->slot = s.slot;
     w->sel = &core->sel;
-    w->case_index = s.case_index;
+    w->case_index = static_cast<std::uint16_t>(s.case_index);
     w->success = false;
     (s.is_send ? s.c->sendq : s.c->recvq).enqueue(w);
   }

@@ -77,21 +77,18 @@ inline void park_me(g* me, std::coroutine_handle<Promise> h, park_commit_fn fn,
 // One send or receive, as the awaiters and the blocking forms run it: the
 // steps of the protocol above that do not depend on T.
 struct blocked_op {
-  hchan_base* c = nullptr;
+  hchan_base* c;
   chan_waiter w;
-  bool is_send;
-  bool started = false;
-  bool parked = false;  // commit ran and the owner has not resumed yet
 
-  blocked_op(hchan_base* ch, bool send) noexcept : c(ch), is_send(send) {}
+  blocked_op(hchan_base* ch, bool send) noexcept : c(ch) { w.is_send = send; }
 
   // Step 1, before the attempt: rejects a second await. Returns false for
   // the nil channel (nothing to lock), true with the lock held otherwise.
   bool begin() {
-    if (started) {
-      throw_awaited_twice(is_send ? "a channel send" : "a channel receive");
+    if (w.started) {
+      throw_awaited_twice(w.is_send ? "a channel send" : "a channel receive");
     }
-    started = true;
+    w.started = true;
     if (c == nullptr) return false;
     c->lock.lock();
     return true;
@@ -104,7 +101,7 @@ struct blocked_op {
     if (r == chan_attempt::blocked) return false;
     c->lock.unlock();
     if (r == chan_attempt::closed) {
-      if (is_send) throw_send_on_closed();
+      if (w.is_send) throw_send_on_closed();
       return true;  // a receive on a closed, drained channel: empty
     }
     if (peer != nullptr) wake(peer);
@@ -119,8 +116,8 @@ struct blocked_op {
     g* me = g_of(h);
     if (me == nullptr) {
       if (c != nullptr) c->lock.unlock();
-      throw_not_in_g(is_send ? "co_await on a channel send"
-                             : "co_await on a channel receive");
+      throw_not_in_g(w.is_send ? "co_await on a channel send"
+                               : "co_await on a channel receive");
     }
     w.slot = slot;
     park_me(me, h, c != nullptr ? &commit_blocked_op : &park_forever, this);
@@ -131,10 +128,10 @@ struct blocked_op {
   // Returns whether a peer completed it (false: closed).
   bool block_thread(void* slot) noexcept {
     parker self;
-    w.gp = nullptr;
+    w.by_thread = true;
     w.thread = &self;
     w.slot = slot;
-    (is_send ? c->sendq : c->recvq).enqueue(&w);
+    (w.is_send ? c->sendq : c->recvq).enqueue(&w);
     c->lock.unlock();
     self.park();  // ACQUIRE: pairs with wake()'s unpark; w is ours again
     return w.success;
@@ -143,16 +140,16 @@ struct blocked_op {
   // After the wake-up (await_resume): false if the channel was closed on
   // us.
   bool resumed() noexcept {
-    parked = false;
+    w.parked = false;
     return w.success;
   }
 
   // For the awaiter's destructor: unlinks the record if the frame dies
   // while it is still linked (runtime teardown).
   void unlink_if_parked() noexcept {
-    if (!parked) return;
+    if (!w.parked) return;
     chan_lock_guard guard(c->lock);
-    if (w.queued) (is_send ? c->sendq : c->recvq).remove(&w);
+    if (w.queued) (w.is_send ? c->sendq : c->recvq).remove(&w);
   }
 };
 

@@ -11,9 +11,10 @@
 // the locks stay held and the G parks.
 //
 // Pass 2 (commit_select, on the M after the frame is suspended). Link one
-// waiter record per slot on its channel, all sharing one select_state, then
-// release the locks in reverse lock order. The first peer to dequeue one of
-// the records and win select_state::done fires that case (waitq.h).
+// waiter record per slot on its channel, in the random order of pass 1, all
+// sharing one select_state, then release the locks in reverse lock order.
+// The first peer to dequeue one of the records and win select_state::done
+// fires that case (waitq.h).
 //
 // Pass 3 (await_resume, once woken). Unlink the records that did not fire,
 // taking each channel's lock in turn.
@@ -69,6 +70,11 @@ struct select_core {
   select_state sel;
   select_slot* slots = nullptr;
   hchan_base** order = nullptr;
+  // The random poll order of pass 1; pass 2 links the records in the same
+  // order, so when several cases of one select wait on the same channel,
+  // which of them a peer finds first is random too (Go's lockorder is a
+  // heap sort of the random pollorder, with the same effect).
+  std::uint32_t* perm = nullptr;
   std::uint32_t nslots = 0;
   std::uint32_t nlocks = 0;
   bool parked = false;  // pass 2 ran and pass 3 has not (owner-only)
@@ -93,6 +99,7 @@ class [[nodiscard]] select_awaiter {
   static constexpr std::size_t kDefaults =
       (std::size_t{0} + ... + (Cases::is_default ? 1 : 0));
   static_assert(kDefaults <= 1, "goro::select: at most one default_case()");
+  static_assert(kCases < 65536, "goro::select: too many cases");
   static constexpr std::size_t kSlots = kCases - kDefaults;
   static constexpr std::size_t kNotFired = ~std::size_t{0};
 
@@ -126,10 +133,9 @@ class [[nodiscard]] select_awaiter {
     }
     if constexpr (kSlots > 0) {
       lock_all(core_.order, core_.nlocks);
-      std::array<std::uint32_t, kSlots> perm;
-      random_permutation(perm.data(), core_.nslots);
+      random_permutation(perm_.data(), core_.nslots);
       for (std::uint32_t k = 0; k < core_.nslots; ++k) {
-        const select_slot& s = slots_[perm[k]];
+        const select_slot& s = slots_[perm_[k]];
         chan_waiter* peer = nullptr;
         const chan_attempt r =
             attempt(s.case_index, &peer, std::index_sequence_for<Cases...>{});
@@ -177,6 +183,7 @@ class [[nodiscard]] select_awaiter {
   void collect(std::index_sequence<I...>) noexcept {
     core_.slots = slots_.data();
     core_.order = order_.data();
+    core_.perm = perm_.data();
     std::uint32_t n = 0;
     (collect_one<I>(n), ...);
     core_.nslots = n;
@@ -232,6 +239,7 @@ class [[nodiscard]] select_awaiter {
   select_core core_;
   std::array<select_slot, kSlots> slots_;
   std::array<hchan_base*, kSlots> order_;
+  std::array<std::uint32_t, kSlots> perm_;
   std::size_t fired_ = kNotFired;
   bool started_ = false;
 };
