@@ -118,8 +118,11 @@ class select_result {
 
 // Waits until one of the cases can proceed, performs it and says which
 // (see above). Awaitable once, from a G.
+// (Cases are taken as rvalues, as ch.recv_case() makes them, and moved
+// into the awaitable once; a case kept in a variable must be std::move'd.)
 template <class... Cases>
-[[nodiscard]] internal::select_awaiter<Cases...> select(Cases... cases) {
+  requires(!std::is_lvalue_reference_v<Cases> && ...)
+[[nodiscard]] internal::select_awaiter<Cases...> select(Cases&&... cases) {
   return internal::select_awaiter<Cases...>(std::move(cases)...);
 }
 

@@ -2,6 +2,7 @@
 // lock, close, errors), the park commit functions and select's non-template
 // passes. The protocols are described in the headers next to this file.
 #include <algorithm>
+#include <functional>
 #include <chrono>
 #include <cstdint>
 #include <new>
@@ -26,7 +27,7 @@ namespace goro::internal {
 namespace {
 // How many times a contended lock() polls (with PAUSEs in between) before
 // each sched_yield(): about 2 us on this machine, several times the longest
-// hold time measured (BM_ChanLockHold).
+// hold time measured (//benchmarks:chan_lock_hold).
 constexpr int kLockSpins = 100;
 }  // namespace
 
@@ -143,33 +144,35 @@ thread_local std::uint64_t tls_rand_state = 0;
   return static_cast<std::uint64_t>(m >> 64) ^ static_cast<std::uint64_t>(m);
 }
 
-void random_permutation(std::uint32_t* perm, std::uint32_t n) noexcept {
-  for (std::uint32_t i = 0; i < n; ++i) perm[i] = i;
-  if (n < 2) return;
-  // Fisher-Yates. One 64-bit random yields the swap choices while the
-  // product of the ranges fits (n <= 20); draw again beyond that.
-  std::uint64_t r = fastrand64();
-  std::uint64_t room = ~std::uint64_t{0};
-  for (std::uint32_t i = n - 1; i > 0; --i) {
-    const std::uint64_t range = i + 1;
-    if (room < range) {
-      r = fastrand64();
-      room = ~std::uint64_t{0};
-    }
-    const std::uint32_t j = static_cast<std::uint32_t>(r % range);
-    r /= range;
-    room /= range;
-    std::swap(perm[i], perm[j]);
-  }
-}
-
+namespace {
 std::uint32_t sort_lock_order(hchan_base** order, std::uint32_t n) noexcept {
-  std::sort(order, order + n);
-  return static_cast<std::uint32_t>(std::unique(order, order + n) - order);
+  // Insertion sort: selects have a handful of cases, and std::sort's
+  // set-up costs more than the sort itself at that size.
+  for (std::uint32_t i = 1; i < n; ++i) {
+    hchan_base* c = order[i];
+    std::uint32_t j = i;
+    for (; j > 0 && std::less<hchan_base*>{}(c, order[j - 1]); --j) {
+      order[j] = order[j - 1];
+    }
+    order[j] = c;
+  }
+  std::uint32_t out = 1;  // drop duplicates (a channel in several cases)
+  for (std::uint32_t i = 1; i < n; ++i) {
+    if (order[i] != order[out - 1]) order[out++] = order[i];
+  }
+  return out;
 }
 
-void lock_all(hchan_base* const* order, std::uint32_t n) noexcept {
-  for (std::uint32_t i = 0; i < n; ++i) order[i]->lock.lock();
+}  // namespace
+
+std::uint32_t lock_select(hchan_base** order, std::uint32_t n) noexcept {
+  std::uint32_t i = 0;
+  while (i < n && order[i]->lock.try_lock()) ++i;
+  if (i == n) return n;
+  unlock_all(order, i);
+  n = sort_lock_order(order, n);
+  for (i = 0; i < n; ++i) order[i]->lock.lock();
+  return n;
 }
 
 void unlock_all(hchan_base* const* order, std::uint32_t n) noexcept {
@@ -189,8 +192,8 @@ g* commit_select(void* arg, g* gp) {
     (s.is_send ? s.c->sendq : s.c->recvq).enqueue(w);
   }
   core->parked = true;
-  // Reverse lock order; the lowest channel last (see "Why pass 2 may read
-  // the awaiter" in select_op.h). Nothing of *core is read after that
+  // Reverse lock order, the first channel locked last (see "Why pass 2 may
+  // read the awaiter" in select_op.h). Nothing of *core is read after that
   // unlock.
   hchan_base* const* order = core->order;
   std::uint32_t n = core->nlocks;

@@ -51,7 +51,9 @@ class recv_select_case {
   static constexpr bool is_default = false;
 
   recv_select_case(hchan<T>* c, bool owned) noexcept : chan_(c, owned) {}
-  recv_select_case(recv_select_case&&) noexcept = default;
+  // Moves only what a case has before its select starts (the channel); the
+  // waiter record and the slot are the select's working storage.
+  recv_select_case(recv_select_case&& o) noexcept : chan_(std::move(o.chan_)) {}
 
   hchan<T>* chan() const noexcept { return chan_.get(); }
   chan_waiter& waiter() noexcept { return w_; }
@@ -78,7 +80,8 @@ class send_select_case {
 
   send_select_case(hchan<T>* c, bool owned, T v) noexcept
       : chan_(c, owned), value_(std::move(v)) {}
-  send_select_case(send_select_case&&) noexcept = default;
+  send_select_case(send_select_case&& o) noexcept
+      : chan_(std::move(o.chan_)), value_(std::move(o.value_)) {}
 
   hchan<T>* chan() const noexcept { return chan_.get(); }
   chan_waiter& waiter() noexcept { return w_; }

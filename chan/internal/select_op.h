@@ -1,9 +1,12 @@
 // The awaiter behind `co_await goro::select(cases...)`: Go's selectgo.
 //
-// Pass 1 (await_ready). Collect the non-nil channel cases ("slots") and the
-// distinct channels they use, sorted by address (the lock order: two
-// selects over the same channels always lock them in the same order, so
-// they cannot deadlock each other). Lock them all. Try the slots in a
+// Pass 1 (await_ready). Collect the non-nil channel cases ("slots") and
+// lock their channels. First with try_lock, in argument order: a try never
+// waits, so it cannot deadlock, and an uncontended select skips the sort.
+// If a lock is busy, or a channel appears twice (its second try fails), the
+// select lets go and locks the distinct channels sorted by address, Go's
+// lockorder: two selects over the same channels then lock them in the same
+// order, so they cannot deadlock each other. Try the slots in a
 // uniformly random order (Fisher-Yates over one 64-bit random): the first
 // that can proceed fires, so among the ready cases each is chosen with
 // equal probability. A send slot on a closed channel counts as ready and
@@ -21,8 +24,9 @@
 //
 // Why pass 2 may read the awaiter while it releases the locks although a
 // peer may already have woken the G: the winning record is on a channel
-// that pass 2 has already unlocked, so the lowest channel in the lock
-// order, the last one unlocked, carries a record that did not fire. Pass 3
+// that pass 2 has already unlocked, so the first channel locked, the last
+// one unlocked, carries a record that did not fire (the locked channels are
+// distinct, and each carries a record). Pass 3
 // locks the channel of every such record, so the G cannot get past pass 3,
 // let alone free its frame, before that last unlock. Pass 2 reads the last
 // channel's address before unlocking it and touches nothing afterwards.
@@ -65,6 +69,18 @@ struct select_slot {
   bool is_send;
 };
 
+// Under the channel's lock: false if the slot's operation would surely
+// block, so that pass 1 skips it without the typed attempt. (A queue may
+// hold only records of selects that already fired elsewhere; then this
+// says true and the attempt finds out.)
+inline bool may_proceed(const select_slot& s) noexcept {
+  const hchan_base* c = s.c;
+  if (c->closed) return true;
+  const std::size_t n = c->qcount.load(std::memory_order_relaxed);
+  return s.is_send ? (!c->recvq.empty() || n < c->cap)
+                   : (!c->sendq.empty() || n > 0);
+}
+
 // What the non-template passes work on. Lives in the select awaiter.
 struct select_core {
   select_state sel;
@@ -83,11 +99,33 @@ struct select_core {
 // chan.cc
 std::uint64_t fastrand64() noexcept;
 // Sorts `order` by address, drops duplicates, returns the count.
-std::uint32_t sort_lock_order(hchan_base** order, std::uint32_t n) noexcept;
-void lock_all(hchan_base* const* order, std::uint32_t n) noexcept;
+// Locks the distinct channels among order[0..n) (see pass 1) and returns
+// how many there are; order[0..result) then lists them as locked.
+std::uint32_t lock_select(hchan_base** order, std::uint32_t n) noexcept;
 void unlock_all(hchan_base* const* order, std::uint32_t n) noexcept;
-// Writes a uniformly random permutation of 0..n-1 to perm.
-void random_permutation(std::uint32_t* perm, std::uint32_t n) noexcept;
+// Uniform random numbers below small bounds, several per fastrand64():
+// the high word of r * bound is uniform in [0, bound) up to a bias of
+// bound / 2^64, and the low word is the randomness left for the next roll
+// (Lemire's "batched dice rolls"; no 64-bit divide, which costs ~40
+// cycles). A fresh random is drawn once the bounds rolled so far multiply
+// past 2^32, keeping the bias below 2^-32.
+class dice {
+ public:
+  std::uint32_t roll(std::uint32_t bound) noexcept {
+    used_ *= bound;
+    if (used_ > (std::uint64_t{1} << 32)) {
+      r_ = fastrand64();
+      used_ = bound;
+    }
+    const __uint128_t m = static_cast<__uint128_t>(r_) * bound;
+    r_ = static_cast<std::uint64_t>(m);
+    return static_cast<std::uint32_t>(m >> 64);
+  }
+
+ private:
+  std::uint64_t r_ = 0;
+  std::uint64_t used_ = ~std::uint64_t{0};  // forces a draw on first roll
+};
 g* commit_select(void* core, g* gp);
 void unlink_select(select_core* core) noexcept;
 [[noreturn]] void throw_select_value_of_unfired(std::size_t wanted,
@@ -132,10 +170,17 @@ class [[nodiscard]] select_awaiter {
       return false;  // nothing can ever fire: park forever
     }
     if constexpr (kSlots > 0) {
-      lock_all(core_.order, core_.nlocks);
-      random_permutation(perm_.data(), core_.nslots);
+      core_.nlocks = lock_select(core_.order, core_.nlocks);
+      // Go's pollorder, shuffled lazily (Fisher-Yates one step at a time):
+      // when some case is ready, the select usually stops after a roll or
+      // two; when none is, the whole order is random, and pass 2 uses it.
+      for (std::uint32_t k = 0; k < core_.nslots; ++k) perm_[k] = k;
+      dice d;
       for (std::uint32_t k = 0; k < core_.nslots; ++k) {
+        const std::uint32_t left = core_.nslots - k;
+        if (left > 1) std::swap(perm_[k], perm_[k + d.roll(left)]);
         const select_slot& s = slots_[perm_[k]];
+        if (!may_proceed(s)) continue;
         chan_waiter* peer = nullptr;
         const chan_attempt r =
             attempt(s.case_index, &peer, std::index_sequence_for<Cases...>{});
@@ -187,7 +232,7 @@ class [[nodiscard]] select_awaiter {
     std::uint32_t n = 0;
     (collect_one<I>(n), ...);
     core_.nslots = n;
-    core_.nlocks = n == 0 ? 0 : sort_lock_order(order_.data(), n);
+    core_.nlocks = n;  // until lock_select drops duplicates
   }
   template <std::size_t I>
   void collect_one(std::uint32_t& n) noexcept {
