@@ -23,7 +23,7 @@
 // and then calls sched_yield() between attempts, handing its CPU to the
 // preempted holder rather than burning the time slice it needs. No waiter
 // sleeps, so there is nobody for unlock() to wake and no wake-up to lose.
-// Hold times under load are measured by BM_ChanLockHold.
+// Hold times under load are measured by //benchmarks:chan_lock_hold.
 //
 // Holding it across a suspension. A blocking channel operation takes the lock
 // in await_ready and releases it in the park commit function, after the
@@ -41,21 +41,39 @@
 
 namespace goro::internal {
 
+// Hold-time instrumentation, compiled in only by //chan:chan_lock_timing
+// (for //benchmarks:chan_lock_hold): every critical section's length goes
+// into a histogram (chan/internal/lock_timing.h).
+#ifdef GORO_CHAN_LOCK_TIMING
+inline constexpr bool kChanLockTiming = true;
+#else
+inline constexpr bool kChanLockTiming = false;
+#endif
+void chan_lock_timing_acquired() noexcept;
+void chan_lock_timing_released() noexcept;
+
 class chan_lock {
  public:
   void lock() noexcept {
     // ACQUIRE: pairs with unlock()'s RELEASE store.
-    if (!locked_.exchange(true, std::memory_order_acquire)) return;
-    lock_slow();
+    if (locked_.exchange(true, std::memory_order_acquire)) lock_slow();
+    if constexpr (kChanLockTiming) chan_lock_timing_acquired();
   }
 
   bool try_lock() noexcept {
-    return !locked_.load(std::memory_order_relaxed) &&
-           !locked_.exchange(true, std::memory_order_acquire);
+    const bool got = !locked_.load(std::memory_order_relaxed) &&
+                     !locked_.exchange(true, std::memory_order_acquire);
+    if constexpr (kChanLockTiming) {
+      if (got) chan_lock_timing_acquired();
+    }
+    return got;
   }
 
   // RELEASE: pairs with the ACQUIRE exchange of the next lock().
-  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+  void unlock() noexcept {
+    if constexpr (kChanLockTiming) chan_lock_timing_released();
+    locked_.store(false, std::memory_order_release);
+  }
 
  private:
   void lock_slow() noexcept;
