@@ -13,15 +13,12 @@
 #include <cstdlib>
 
 #include "benchmark/benchmark.h"
+#include "benchmarks/bench_util.h"
 #include "goro/goro.h"
 
 namespace {
 
-void report_per_op(benchmark::State& state, std::int64_t ops_per_iteration) {
-  state.counters["per_op"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * ops_per_iteration),
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
-}
+using goro_bench::report_per_op;
 
 goro::task<void> empty() { co_return; }
 
@@ -143,5 +140,3 @@ BENCHMARK(BM_Fib30)->ArgName("procs")->Arg(1)->Arg(2)->UseRealTime()->Unit(
     benchmark::kMillisecond);
 
 }  // namespace
-
-BENCHMARK_MAIN();
