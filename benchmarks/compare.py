@@ -3,7 +3,8 @@
 
 Runs both benchmark suites, takes the median of each side and prints a table
 of workload, unit, goro median, Go median and the ratio goro/Go (below 1 means
-goro is faster), followed by the fib speedup procs:1 / procs:2.
+goro is faster, or uses less memory), followed by the fib speedup
+procs:1 / procs:2.
 
 goro side:
     bazel run --config=opt //benchmarks:goro_bench -- --benchmark_format=json \
@@ -13,19 +14,32 @@ goro side:
 Go side:
     go test -run xxx -bench . -count N     (in benchmarks/go,
   with GOFLAGS=-mod=mod GOPROXY=off, and GOCACHE under /tmp if HOME is not
-  writable); the median is taken over the N ns/op lines of each benchmark.
+  writable); the median is taken over the N ns/op values of each benchmark,
+  and for a memory workload over the N values of its metric, which Go prints
+  after ns/op on the same line, e.g.
+    BenchmarkChanBlockedGMemory-2  1  3296184467 ns/op  2701 bytes/G
 
 Contract with the goro benchmarks (Google Benchmark JSON):
   * benchmark names BM_SpawnJoin, BM_GoCountdown, BM_AwaitReadyTask,
-    BM_YieldRoundTrip, BM_Skynet, BM_Fib30/procs:1, BM_Fib30/procs:2;
-  * each reports a user counter "per_op" whose value is SECONDS per op, where
-    one op means the same as in the Go benchmark paired with it in WORKLOADS;
+    BM_YieldRoundTrip, BM_Skynet, BM_Fib30/procs:1, BM_Fib30/procs:2,
+    BM_ChanPingPong/procs:1, BM_ChanPingPong/procs:2, BM_ChanBuffered4x4,
+    BM_SelectFanIn8, BM_ChanBlockedGMemory;
+  * each time workload (unit ns or ms in WORKLOADS) reports a user counter
+    "per_op" whose value is SECONDS per op, where one op means the same as in
+    the Go benchmark paired with it in WORKLOADS;
+  * each memory workload (unit B) reports instead the user counter named in
+    MEMORY_METRICS, in BYTES (BM_ChanBlockedGMemory: "bytes_per_g", resident
+    bytes per G blocked on a channel), compared with the Go metric named
+    there ("bytes/G");
   * the median rows have "aggregate_name": "median" and "run_name" equal to
     the benchmark name.  Google Benchmark appends the time type to run_name
     for UseRealTime()/UseManualTime()/MeasureProcessCPUTime() benchmarks
-    (e.g. "BM_Fib30/procs:1/real_time"); that suffix is ignored.  If there
+    (e.g. "BM_Fib30/procs:1/real_time"), and "/iterations:N",
+    "/repetitions:N", "/min_time:T" for benchmarks that set those (e.g.
+    "BM_ChanBlockedGMemory/iterations:1"); such suffixes are ignored.  If there
     are no median rows (e.g. --reps 1), the median of the per-iteration rows
-    is used instead.
+    is used instead.  A row without the counter its workload needs (or with
+    "error_occurred") is ignored, and that workload shows "-".
 """
 
 import argparse
@@ -49,13 +63,33 @@ WORKLOADS = [
     ("Skynet", "BM_Skynet", "ms"),
     ("Fib30Procs1", "BM_Fib30/procs:1", "ms"),
     ("Fib30Procs2", "BM_Fib30/procs:2", "ms"),
+    ("ChanPingPongProcs1", "BM_ChanPingPong/procs:1", "ns"),
+    ("ChanPingPongProcs2", "BM_ChanPingPong/procs:2", "ns"),
+    ("ChanBuffered4x4", "BM_ChanBuffered4x4", "ns"),
+    ("SelectFanIn8", "BM_SelectFanIn8", "ns"),
+    ("ChanBlockedGMemory", "BM_ChanBlockedGMemory", "B"),
 ]
 NS_PER_UNIT = {"ns": 1.0, "ms": 1e6}
+# Memory units: (goro user counter, Go metric unit), both in that unit.
+MEMORY_METRICS = {"B": ("bytes_per_g", "bytes/G")}
+# What time workloads read: goro's counter (seconds) and Go's ns/op.
+TIME_METRIC = ("per_op", "ns/op")
 
-# Time-type suffixes Google Benchmark adds to run_name.
-TIME_TYPE = re.compile(r"(/(process_time|real_time|manual_time))+$")
-# e.g. "BenchmarkSkynet-2   	       2	 906810030 ns/op"
-GO_LINE = re.compile(r"^Benchmark(\w+?)(?:-\d+)?\s+\d+\s+([0-9.eE+-]+) ns/op")
+
+def metric_of(unit):
+    """(goro counter, Go metric unit) that a workload of this unit reads."""
+    return MEMORY_METRICS.get(unit, TIME_METRIC)
+
+
+# Suffixes Google Benchmark adds to run_name: time types, and settings fixed
+# in the benchmark's registration (they do not change what one op is).
+RUN_NAME_SUFFIX = re.compile(r"(/(process_time|real_time|manual_time"
+                             r"|iterations:\d+|repetitions:\d+"
+                             r"|min(_warmup)?_time:[0-9.]+s?))+$")
+# e.g. "BenchmarkSkynet-2   	       2	 906810030 ns/op", possibly followed
+# by more "value unit" pairs (ReportMetric, -benchmem).
+GO_LINE = re.compile(r"^Benchmark(\w+?)(?:-\d+)?\s+\d+\s+(.*)$")
+GO_VALUE = re.compile(r"([0-9.eE+-]+) (\S+)")
 
 
 def run_streaming(cmd, cwd, env=None):
@@ -70,20 +104,23 @@ def run_streaming(cmd, cwd, env=None):
 
 
 def goro_medians_from_json(text):
-    """Map goro benchmark name -> median seconds per op."""
+    """Map goro benchmark name -> median of the counter its workload reads:
+    seconds per op ("per_op"), or bytes for a memory workload."""
     start = text.find("{")
     if start < 0:
         sys.exit("compare.py: no JSON found in goro benchmark output")
     data, _ = json.JSONDecoder().raw_decode(text[start:])
+    counter_of = {goro: metric_of(unit)[0] for _, goro, unit in WORKLOADS}
     medians, samples = {}, {}
     for row in data.get("benchmarks", []):
-        if row.get("error_occurred") or "per_op" not in row:
+        name = RUN_NAME_SUFFIX.sub("", row.get("run_name", row.get("name")))
+        counter = counter_of.get(name, TIME_METRIC[0])
+        if row.get("error_occurred") or counter not in row:
             continue
-        name = TIME_TYPE.sub("", row.get("run_name", row.get("name")))
         if row.get("aggregate_name") == "median":
-            medians[name] = float(row["per_op"])
+            medians[name] = float(row[counter])
         elif row.get("run_type", "iteration") == "iteration":
-            samples.setdefault(name, []).append(float(row["per_op"]))
+            samples.setdefault(name, []).append(float(row[counter]))
     for name, values in samples.items():
         medians.setdefault(name, statistics.median(values))
     return medians
@@ -114,8 +151,22 @@ def go_env():
     return env
 
 
+def go_medians_from_output(text):
+    """Map Go benchmark name (without "Benchmark") -> {unit: median}, over
+    every "value unit" pair of its result lines ("ns/op", "bytes/G", ...)."""
+    samples = {}
+    for line in text.splitlines():
+        m = GO_LINE.match(line)
+        if m:
+            for value, unit in GO_VALUE.findall(m.group(2)):
+                samples.setdefault(m.group(1), {}).setdefault(
+                    unit, []).append(float(value))
+    return {name: {unit: statistics.median(v) for unit, v in units.items()}
+            for name, units in samples.items()}
+
+
 def run_go(reps):
-    """Map Go benchmark name (without "Benchmark") -> median ns per op."""
+    """Map Go benchmark name (without "Benchmark") -> {unit: median}."""
     cmd = ["go", "test", "-run", "xxx", "-bench", ".", "-count", str(reps)]
     print("+ (cd benchmarks/go &&", " ".join(cmd) + ")", file=sys.stderr)
     try:
@@ -124,12 +175,7 @@ def run_go(reps):
         sys.exit("compare.py: go not found")
     if code != 0:
         sys.exit(f"compare.py: Go benchmarks failed (exit {code})")
-    samples = {}
-    for line in out.splitlines():
-        m = GO_LINE.match(line)
-        if m:
-            samples.setdefault(m.group(1), []).append(float(m.group(2)))
-    return {name: statistics.median(v) for name, v in samples.items()}
+    return go_medians_from_output(out)
 
 
 def fmt(value):
@@ -139,13 +185,15 @@ def fmt(value):
 
 
 def print_table(goro, go):
-    """goro: name -> seconds/op; go: name -> ns/op."""
+    """goro: name -> seconds/op (bytes for memory workloads);
+    go: name -> {unit: median}, as go_medians_from_output returns."""
     rows = [("workload", "unit", "goro", "Go", "goro/Go")]
     for go_name, goro_name, unit in WORKLOADS:
         g = goro.get(goro_name)
-        g = None if g is None else g * 1e9 / NS_PER_UNIT[unit]
-        o = go.get(go_name)
-        o = None if o is None else o / NS_PER_UNIT[unit]
+        o = go.get(go_name, {}).get(metric_of(unit)[1])
+        if unit in NS_PER_UNIT:
+            g = None if g is None else g * 1e9 / NS_PER_UNIT[unit]
+            o = None if o is None else o / NS_PER_UNIT[unit]
         ratio = f"{g / o:.2f}" if g is not None and o else "-"
         rows.append((go_name, unit, fmt(g), fmt(o), ratio))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -159,9 +207,10 @@ def print_table(goro, go):
     def speedup(d, p1, p2):
         return f"{d[p1] / d[p2]:.2f}x" if d.get(p1) and d.get(p2) else "-"
     print()
+    go_ns = {name: units.get("ns/op") for name, units in go.items()}
     print("fib(30) speedup procs:1 / procs:2:  goro",
           speedup(goro, "BM_Fib30/procs:1", "BM_Fib30/procs:2"),
-          "  Go", speedup(go, "Fib30Procs1", "Fib30Procs2"))
+          "  Go", speedup(go_ns, "Fib30Procs1", "Fib30Procs2"))
 
 
 def main():
@@ -183,9 +232,10 @@ def main():
     elif not args.go_only:
         goro = run_goro(args.reps)
     if args.goro_json or not args.go_only:
-        missing = [n for _, n, _ in WORKLOADS if n not in goro]
+        missing = [f"{n} ({metric_of(u)[0]})" for _, n, u in WORKLOADS
+                   if n not in goro]
         if missing:
-            print("compare.py: no goro per_op median for", ", ".join(missing),
+            print("compare.py: no goro median for", ", ".join(missing),
                   "; found:", ", ".join(sorted(goro)) or "nothing",
                   file=sys.stderr)
     go = run_go(args.reps)
