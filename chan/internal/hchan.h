@@ -47,17 +47,23 @@ namespace goro::internal {
 
 // The part of a channel that does not depend on T: what select's locking
 // and queueing machinery works on.
-struct hchan_base {
+// Layout: everything an operation touches under the lock shares the first
+// cache line; the capacity (read-only) and the reference count (written
+// only when handles are copied) sit on the second; the buffer starts on a
+// line of its own (hchan<T>::kHeader). With two Ps hammering one channel
+// each lock hand-over then moves one line of state plus the slot's line.
+struct alignas(64) hchan_base {
   chan_lock lock;
   bool closed = false;
-  std::size_t sendx = 0;
-  std::size_t recvx = 0;
   // Written under the lock; read without it by len() (RELAXED: len() is a
   // snapshot, like Go's len(c)).
   std::atomic<std::size_t> qcount{0};
-  const std::size_t cap;
+  std::size_t sendx = 0;
+  std::size_t recvx = 0;
   waitq recvq;
   waitq sendq;
+
+  alignas(64) const std::size_t cap;
   std::atomic<std::size_t> refs{1};
 
   explicit hchan_base(std::size_t capacity) noexcept : cap(capacity) {}
@@ -174,7 +180,7 @@ class hchan final : public hchan_base {
   static constexpr std::size_t kAlign =
       alignof(T) > alignof(hchan_base) ? alignof(T) : alignof(hchan_base);
   static constexpr std::size_t kHeader =
-      (sizeof(hchan_base) + alignof(T) - 1) / alignof(T) * alignof(T);
+      (sizeof(hchan_base) + kAlign - 1) / kAlign * kAlign;
   static std::size_t block_bytes(std::size_t capacity) noexcept {
     return kHeader + capacity * sizeof(T);
   }
