@@ -74,8 +74,15 @@
 // An awaitable returned by send()/recv() refers to the channel of the handle
 // it was made from: await it within the full expression (as
 // `co_await ch.recv()` does), and at most once (a second co_await throws
-// std::logic_error). Awaiting it from a goro::task that is not running as a
-// G throws std::logic_error.
+// std::logic_error). Awaited from a goro::task that is not running as a G
+// (driven by a foreign coroutine type), an operation that can complete at
+// once does; one that would have to wait throws std::logic_error instead.
+//
+// Channels belong to no runtime: Gs of several runtimes and plain threads
+// may share one. A runtime must not be destroyed while something outside it
+// may still be completing an operation on a channel that one of its Gs
+// waits on (goro/runtime/runtime.h). T's move constructor and destructor
+// run with the channel locked and must not use the same channel.
 #ifndef GORO_CHAN_CHAN_H_
 #define GORO_CHAN_CHAN_H_
 
@@ -169,13 +176,11 @@ class chan {
   [[nodiscard]] try_recv_result<T> try_recv() const {
     try_recv_result<T> out;
     if (c_ == nullptr) return out;
-    internal::chan_waiter* peer;
+    internal::wake_token peer;
     c_->lock.lock();
     const internal::chan_attempt r = c_->recv_locked(out, &peer);
     c_->lock.unlock();
-    if (r == internal::chan_attempt::done && peer != nullptr) {
-      internal::wake(peer);
-    }
+    if (peer) internal::wake(peer);
     out.closed_ = r == internal::chan_attempt::closed;
     return out;
   }
@@ -222,13 +227,13 @@ class chan {
   explicit chan(internal::hchan<T>* c) noexcept : c_(c) {}
 
   bool try_send_impl(T& v) const {
-    internal::chan_waiter* peer;
+    internal::wake_token peer;
     c_->lock.lock();
     const internal::chan_attempt r = c_->send_locked(v, &peer);
     c_->lock.unlock();
     switch (r) {
       case internal::chan_attempt::done:
-        if (peer != nullptr) internal::wake(peer);
+        if (peer) internal::wake(peer);
         return true;
       case internal::chan_attempt::closed:
         internal::throw_send_on_closed();

@@ -46,7 +46,9 @@
 // borrows it, so the handle must outlive the select (it does when the cases
 // are written inside the co_await expression); one made from an rvalue
 // handle (a temporary, or std::move(ch)) holds the channel itself. The
-// select awaitable is awaited at most once, from a G.
+// select awaitable is awaited at most once. From a goro::task that is not
+// running as a G, a select that can complete at once does; one that would
+// have to wait throws std::logic_error.
 #ifndef GORO_CHAN_SELECT_H_
 #define GORO_CHAN_SELECT_H_
 

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "absl/container/inlined_vector.h"
 #include "goro/chan/channel_error.h"
 #include "goro/chan/internal/chan_lock.h"
 #include "goro/chan/internal/chan_ops.h"
@@ -48,16 +49,18 @@ void chan_lock::lock_slow() noexcept {
 
 // ------------------------------------------------------------------ waking
 
-void wake(chan_waiter* w) noexcept {
-  // Read everything before the wake-up: afterwards w may be gone.
-  if (!w->by_thread) {
-    g* gp = w->gp;
+void wake(wake_token t) noexcept {
+  if (t.gp != nullptr) {
     // Into the waker's P's runnext if the waker is an M of gp's runtime;
     // else onto that runtime's global queue. The run queue hand-over
-    // RELEASEs the peer's writes to w's slot to the M that resumes gp.
-    gp->sched->ready(gp);
+    // RELEASEs the peer's writes to the record's slot to the M that resumes
+    // gp.
+    t.gp->sched->ready(t.gp);
   } else {
-    w->thread->unpark();  // RELEASE: pairs with park() in block_thread
+    // RELEASE: pairs with park() in block_thread. unpark() may touch the
+    // parker (its futex word) after the owner has already seen the token
+    // and returned; that is harmless (see runtime/internal/futex.h).
+    t.thread->unpark();
   }
 }
 
@@ -94,27 +97,24 @@ void block_thread_forever() {
 // ------------------------------------------------------------------ close
 
 void close_chan(hchan_base* c) {
-  chan_waiter* wake_list = nullptr;
+  // Whom to wake, collected under the lock and woken after it (Go's
+  // closechan does the same). Inline room for the common case; a close
+  // with more waiters than that allocates, once.
+  absl::InlinedVector<wake_token, 16> to_wake;
   {
     chan_lock_guard guard(c->lock);
     if (c->closed) throw_close_of_closed();
     c->closed = true;
     // Every waiting receiver gets an empty optional (its slot stays empty),
-    // every waiting sender channel_error (success stays false). Collected
-    // under the lock, woken after it (Go's closechan does the same).
+    // every waiting sender channel_error (success stays false).
     for (waitq* q : {&c->recvq, &c->sendq}) {
       while (chan_waiter* w = q->dequeue()) {
         w->success = false;
-        w->next = wake_list;
-        wake_list = w;
+        to_wake.push_back(token_of(w));
       }
     }
   }
-  while (wake_list != nullptr) {
-    chan_waiter* w = wake_list;
-    wake_list = w->next;  // before wake(): w may be gone after it
-    wake(w);
-  }
+  for (const wake_token& t : to_wake) wake(t);
 }
 
 // ------------------------------------------------------------------ select

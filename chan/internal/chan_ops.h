@@ -97,14 +97,14 @@ struct blocked_op {
   // Step 1, after the attempt `r`: true if the operation is over (lock
   // released, peer woken); false if it must wait (lock still held). A send
   // on a closed channel throws.
-  bool settle(chan_attempt r, chan_waiter* peer) {
+  bool settle(chan_attempt r, wake_token peer) {
     if (r == chan_attempt::blocked) return false;
     c->lock.unlock();
     if (r == chan_attempt::closed) {
       if (w.is_send) throw_send_on_closed();
       return true;  // a receive on a closed, drained channel: empty
     }
-    if (peer != nullptr) wake(peer);
+    if (peer) wake(peer);
     w.success = true;
     return true;
   }
@@ -165,7 +165,7 @@ class [[nodiscard]] send_awaiter {
 
   bool await_ready() {
     if (!op_.begin()) return false;
-    chan_waiter* peer;
+    wake_token peer;
     const chan_attempt r = chan()->send_locked(value_, &peer);
     return op_.settle(r, peer);
   }
@@ -181,7 +181,7 @@ class [[nodiscard]] send_awaiter {
   void run_blocking() {
     check_may_block_thread("send_blocking");
     if (!op_.begin()) block_thread_forever();
-    chan_waiter* peer;
+    wake_token peer;
     const chan_attempt r = chan()->send_locked(value_, &peer);
     if (op_.settle(r, peer)) return;
     if (!op_.block_thread(&value_)) throw_send_on_closed();
@@ -205,7 +205,7 @@ class [[nodiscard]] recv_awaiter {
 
   bool await_ready() {
     if (!op_.begin()) return false;
-    chan_waiter* peer;
+    wake_token peer;
     const chan_attempt r = chan()->recv_locked(slot_, &peer);
     return op_.settle(r, peer);
   }
@@ -222,7 +222,7 @@ class [[nodiscard]] recv_awaiter {
   std::optional<T> run_blocking() {
     check_may_block_thread("recv_blocking");
     if (!op_.begin()) block_thread_forever();
-    chan_waiter* peer;
+    wake_token peer;
     const chan_attempt r = chan()->recv_locked(slot_, &peer);
     if (!op_.settle(r, peer)) {
       op_.block_thread(&slot_);

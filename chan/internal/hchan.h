@@ -120,15 +120,16 @@ class hchan final : public hchan_base {
 
   // ---- operations; all require `lock` held -------------------------------
 
-  // Send v. On `done`, *wake is the receiver to wake after unlock (or null).
-  chan_attempt send_locked(T& v, chan_waiter** wake) noexcept {
-    *wake = nullptr;
+  // Send v. On `done`, *wake is the receiver to wake after unlock (or
+  // empty).
+  chan_attempt send_locked(T& v, wake_token* wake) noexcept {
+    *wake = {};
     if (closed) return chan_attempt::closed;
     if (chan_waiter* r = recvq.dequeue()) {
       // Straight into the blocked receiver (Go's sendDirect).
       static_cast<std::optional<T>*>(r->slot)->emplace(std::move(v));
       r->success = true;
-      *wake = r;
+      *wake = token_of(r);
       return chan_attempt::done;
     }
     const std::size_t n = qcount.load(std::memory_order_relaxed);
@@ -142,9 +143,9 @@ class hchan final : public hchan_base {
   }
 
   // Receive into out (which must be empty). On `done`, *wake is the sender
-  // to wake after unlock (or null). `closed` leaves out empty.
-  chan_attempt recv_locked(std::optional<T>& out, chan_waiter** wake) noexcept {
-    *wake = nullptr;
+  // to wake after unlock (or empty). `closed` leaves out empty.
+  chan_attempt recv_locked(std::optional<T>& out, wake_token* wake) noexcept {
+    *wake = {};
     const std::size_t n = qcount.load(std::memory_order_relaxed);
     if (chan_waiter* s = sendq.dequeue()) {
       T& sent = *static_cast<T*>(s->slot);
@@ -162,7 +163,7 @@ class hchan final : public hchan_base {
         sendx = recvx;
       }
       s->success = true;
-      *wake = s;
+      *wake = token_of(s);
       return chan_attempt::done;
     }
     if (n > 0) {

@@ -59,7 +59,7 @@ class recv_select_case {
   chan_waiter& waiter() noexcept { return w_; }
   void* slot() noexcept { return &slot_; }
   // Under the lock.
-  chan_attempt attempt(chan_waiter** peer) noexcept {
+  chan_attempt attempt(wake_token* peer) noexcept {
     return chan_.get()->recv_locked(slot_, peer);
   }
   result_type take_result() noexcept { return std::move(slot_); }
@@ -86,7 +86,7 @@ class send_select_case {
   hchan<T>* chan() const noexcept { return chan_.get(); }
   chan_waiter& waiter() noexcept { return w_; }
   void* slot() noexcept { return &value_; }
-  chan_attempt attempt(chan_waiter** peer) noexcept {
+  chan_attempt attempt(wake_token* peer) noexcept {
     return chan_.get()->send_locked(value_, peer);
   }
   result_type take_result() noexcept { return {}; }

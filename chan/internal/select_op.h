@@ -181,13 +181,13 @@ class [[nodiscard]] select_awaiter {
         if (left > 1) std::swap(perm_[k], perm_[k + d.roll(left)]);
         const select_slot& s = slots_[perm_[k]];
         if (!may_proceed(s)) continue;
-        chan_waiter* peer = nullptr;
+        wake_token peer;
         const chan_attempt r =
             attempt(s.case_index, &peer, std::index_sequence_for<Cases...>{});
         if (r == chan_attempt::blocked) continue;
         unlock_all(core_.order, core_.nlocks);
         if (r == chan_attempt::closed && s.is_send) throw_send_on_closed();
-        if (peer != nullptr) wake(peer);
+        if (peer) wake(peer);
         fired_ = s.case_index;
         return true;
       }
@@ -249,14 +249,14 @@ class [[nodiscard]] select_awaiter {
   }
 
   template <std::size_t... I>
-  chan_attempt attempt(std::uint32_t index, chan_waiter** peer,
+  chan_attempt attempt(std::uint32_t index, wake_token* peer,
                        std::index_sequence<I...>) noexcept {
     chan_attempt r = chan_attempt::blocked;
     ((index == I ? (void)(r = attempt_one<I>(peer)) : void()), ...);
     return r;
   }
   template <std::size_t I>
-  chan_attempt attempt_one(chan_waiter** peer) noexcept {
+  chan_attempt attempt_one(wake_token* peer) noexcept {
     using C = std::tuple_element_t<I, std::tuple<Cases...>>;
     if constexpr (C::is_default) {
       return chan_attempt::blocked;

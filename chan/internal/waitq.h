@@ -9,11 +9,10 @@
 //
 // Who may touch a record. Its fields are written by its owner before it is
 // linked, and afterwards only by a peer holding the channel's lock: the peer
-// unlinks it (dequeue), moves the value across (`slot`), sets `success`, and
-// after releasing the lock wakes the owner. From that wake-up on, the record
-// may be destroyed at any moment (the G runs on and its frame goes away), so
-// the peer reads `gp`/`thread` into locals before waking and never touches
-// the record again. The owner reads the fields after it is woken; the wake
+// unlinks it (dequeue), moves the value across (`slot`), sets `success`,
+// copies whom to wake into a wake_token, and after releasing the lock wakes
+// the owner through the token, never touching the record again (from then
+// on it may be destroyed at any moment). The owner reads the fields after it is woken; the wake
 // (scheduler::ready's run queue hand-over, or parker's RELEASE/ACQUIRE
 // token) orders the peer's writes before those reads.
 //
@@ -132,9 +131,29 @@ class waitq {
   chan_waiter* tail_ = nullptr;
 };
 
+// Whom to wake: copied out of a dequeued record while the channel is still
+// locked. Once the lock is released the record may be gone at any moment
+// (normally only after the wake-up, but a runtime being torn down destroys
+// its parked Gs' frames without waiting for one), so the waker reads
+// nothing from the record after unlocking.
+struct wake_token {
+  g* gp = nullptr;
+  parker* thread = nullptr;
+  explicit operator bool() const noexcept {
+    return gp != nullptr || thread != nullptr;
+  }
+};
+
+inline wake_token token_of(const chan_waiter* w) noexcept {
+  return w->by_thread ? wake_token{nullptr, w->thread}
+                      : wake_token{w->gp, nullptr};
+}
+
 // Wakes the owner of a record that a peer has completed or closed. Call
-// after releasing the channel lock; w must not be touched afterwards.
-void wake(chan_waiter* w) noexcept;
+// after releasing the channel lock. A failure inside the scheduler (out of
+// memory growing its global queue, or no thread for a new M) ends the
+// process: the record's owner could otherwise never be woken.
+void wake(wake_token t) noexcept;
 
 }  // namespace goro::internal
 

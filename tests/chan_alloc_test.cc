@@ -1,0 +1,70 @@
+// Channel operations allocate nothing in the steady state: a blocked
+// operation's waiter record lives in the awaiting frame (issue: "no
+// allocation per operation"). Global operator new is replaced here to count.
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "goro/goro.h"
+#include "gtest/gtest.h"
+
+namespace {
+std::atomic<bool> counting{false};
+std::atomic<long> allocations{0};
+}  // namespace
+
+void* operator new(std::size_t n) {
+  if (counting.load(std::memory_order_relaxed)) {
+    allocations.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+using goro::chan;
+using goro::task;
+
+task<void> echo(chan<int> in, chan<int> out) {
+  while (auto v = co_await in.recv()) co_await out.send(*v);
+  out.close();
+}
+
+task<long> workload(chan<int> ping, chan<int> pong, chan<int> buffered,
+                    int rounds) {
+  long sum = 0;
+  for (int i = 0; i < rounds; ++i) {
+    co_await ping.send(i);                 // blocks until echo takes it
+    sum += *co_await pong.recv();          // blocks until echo answers
+    co_await buffered.send(i);             // never blocks (cap 4)
+    auto r = co_await goro::select(buffered.recv_case(), pong.recv_case());
+    sum += *r.value<0>();
+  }
+  co_return sum;
+}
+
+TEST(ChanAlloc, SteadyStateOperationsDoNotAllocate) {
+  goro::runtime rt{goro::options{.procs = 1}};
+  rt.block_on([]() -> task<> {
+    auto ping = goro::make_chan<int>();
+    auto pong = goro::make_chan<int>();
+    auto buffered = goro::make_chan<int>(4);
+    auto partner = goro::co_spawn(echo, ping, pong);
+    // Warm up: frames of `workload` and the scheduler's caches.
+    EXPECT_EQ(co_await workload(ping, pong, buffered, 100), 2 * 4950);
+    auto w = workload(ping, pong, buffered, 10000);  // frame made here
+    counting.store(true);
+    const long sum = co_await std::move(w);
+    counting.store(false);
+    EXPECT_EQ(sum, 2L * 10000 * 9999 / 2);
+    EXPECT_EQ(allocations.load(), 0)
+        << "channel operations allocated in the steady state";
+    ping.close();
+    co_await partner;
+  });
+}
+
+}  // namespace
