@@ -57,7 +57,8 @@ struct processor {
   run_queue runq;
   // Written by the owner (exchange) and by thieves (CAS to null, last steal
   // round only). The owner's exchange is seq_cst: it is the store half of
-  // the wake-up handshake in scheduler::ready_local (see scheduler.h).
+  // wake-up handshake (a) in scheduler.h. With a single P there are no
+  // thieves, and plain loads and stores do (scheduler::runnext_exchange).
   alignas(ABSL_CACHELINE_SIZE) std::atomic<g*> runnext{nullptr};
 
   // --- owner-only state (the M holding this P) ---

@@ -348,7 +348,8 @@ void scheduler::runqput_slow(processor* pp, g* gp) {
 // where the fairness checks (global queue every 61 ticks, stopping) run.
 g* scheduler::take_runnext_for_handoff(processor* pp) {
   if (pp->inherited >= kMaxInheritedRuns ||
-      pp->runnext.load(std::memory_order_relaxed) == nullptr) {
+      pp->runnext.load(std::memory_order_relaxed) == nullptr ||
+      stopping_.load(std::memory_order_relaxed)) {
     return nullptr;
   }
   return runnext_exchange(pp, nullptr);

@@ -48,6 +48,10 @@
 //      giving up its P needs no re-check: local work always belongs to a P
 //      whose M is running, so it cannot be stranded, only run later; and a
 //      non-spinning M only exists while some M spins (the spin rule).
+//      With a single P the handshake has no other side (no thief, no
+//      spinning M, and wakep() finds no idle P while the producer holds the
+//      P), so runnext is then read and written with plain atomics
+//      (runnext_exchange).
 //      "Later" can be never, though, when the running G does not yield
 //      (Gs are not preempted), so every path that leaves Gs in a ring
 //      behind the running one calls wakep(): spawn and ready (runnext),
