@@ -27,6 +27,7 @@
 namespace {
 
 using goro_test::counted;
+using goro_test::eager;
 using goro_test::wait_until;
 
 struct test_error : std::runtime_error {
@@ -821,25 +822,6 @@ TEST(SeveralRuntimes, JoiningAGOfAnotherRuntimeThrowsLogicError) {
 
 // A join_handle awaited from a goro::task that is not running as a G (driven
 // by a coroutine type that is not goro's, on a plain thread) throws too.
-struct eager {
-  struct promise_type {
-    int value = 0;
-    eager get_return_object() {
-      return eager{std::coroutine_handle<promise_type>::from_promise(*this)};
-    }
-    std::suspend_never initial_suspend() noexcept { return {}; }
-    std::suspend_always final_suspend() noexcept { return {}; }
-    void return_value(int v) { value = v; }
-    void unhandled_exception() { std::terminate(); }
-  };
-  explicit eager(std::coroutine_handle<promise_type> h) : h(h) {}
-  eager(eager&& o) noexcept : h(std::exchange(o.h, {})) {}
-  ~eager() {
-    if (h) h.destroy();
-  }
-  std::coroutine_handle<promise_type> h;
-};
-
 TEST(OutsideRuntime, JoinAndYieldInATaskThatIsNotAGThrowLogicError) {
   goro::runtime rt{goro::options{.procs = 1}};
   goro::join_handle<int> h = rt.co_spawn(twice, 4);

@@ -6,6 +6,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <coroutine>
+#include <exception>
+#include <utility>
 #include <cstdint>
 #include <thread>
 
@@ -117,6 +120,27 @@ inline goro::task<void> nested_forever(int depth, std::atomic<int>* started) {
   }
   co_await nested_forever(depth - 1, started);
 }
+
+// An eager coroutine type that is not goro's: drives goro::tasks on a plain
+// thread, to check what awaiting them outside a G does.
+struct eager {
+  struct promise_type {
+    int value = 0;
+    eager get_return_object() {
+      return eager{std::coroutine_handle<promise_type>::from_promise(*this)};
+    }
+    std::suspend_never initial_suspend() noexcept { return {}; }
+    std::suspend_always final_suspend() noexcept { return {}; }
+    void return_value(int v) { value = v; }
+    void unhandled_exception() { std::terminate(); }
+  };
+  explicit eager(std::coroutine_handle<promise_type> h) : h(h) {}
+  eager(eager&& o) noexcept : h(std::exchange(o.h, {})) {}
+  ~eager() {
+    if (h) h.destroy();
+  }
+  std::coroutine_handle<promise_type> h;
+};
 
 }  // namespace goro_test
 
