@@ -186,6 +186,7 @@ class runtime {
 };
 
 template <class F, class... Args>
+  requires internal::spawnable<F, Args...>
 int run(F&& f, Args&&... args) {
   using T = typename internal::spawn_traits<F, Args...>::value_type;
   static_assert(std::is_convertible_v<T, int>,

@@ -68,6 +68,16 @@ struct params_by_value<
     F, std::void_t<typename member_sig<decltype(&F::operator())>::type>>
     : sig_by_value<typename member_sig<decltype(&F::operator())>::type> {};
 
+// What go / co_spawn / block_on / run accept: a goro::task<T> itself, or a
+// callable that, given the (decayed) arguments, returns one. Used to keep
+// goro::run out of overload sets it was never meant for: an unqualified
+// call run(x) in user code finds it by argument-dependent lookup whenever x
+// is a goro type.
+template <class F, class... Args>
+concept spawnable =
+    (sizeof...(Args) == 0 && is_task_v<std::decay_t<F>>) ||
+    std::is_invocable_v<std::decay_t<F>&&, std::decay_t<Args>&&...>;
+
 template <class F, class... Args>
 struct spawn_traits {
   using callable = std::decay_t<F>;
