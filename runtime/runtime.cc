@@ -37,8 +37,8 @@ g* join_park(g* me, g* target) { return me->sched->join_park(me, target); }
 void check_not_in_g(const char* what) {
   if (current_machine() != nullptr) {
     throw std::logic_error(std::string(what) +
-                           " called from inside a G: it would block an M "
-                           "(co_await the task or a join_handle instead)");
+                           " called from inside a G: it would block an M and "
+                           "every G queued on it (co_await instead)");
   }
 }
 

@@ -12,7 +12,6 @@
 
 #include "absl/container/inlined_vector.h"
 #include "goro/chan/channel_error.h"
-#include "goro/chan/internal/chan_lock.h"
 #include "goro/chan/internal/chan_ops.h"
 #include "goro/chan/internal/hchan.h"
 #include "goro/chan/internal/select_op.h"
@@ -22,47 +21,6 @@
 #include "goro/runtime/internal/scheduler.h"
 
 namespace goro::internal {
-
-// ------------------------------------------------------------------ lock
-
-namespace {
-// How many times a contended lock() polls (with PAUSEs in between) before
-// each sched_yield(): about 2 us on this machine, several times the longest
-// hold time measured (//benchmarks:chan_lock_hold).
-constexpr int kLockSpins = 100;
-}  // namespace
-
-void chan_lock::lock_slow() noexcept {
-  for (;;) {
-    for (int i = 0; i < kLockSpins; ++i) {
-      // Test before test-and-set: spin on a shared copy of the line.
-      if (!locked_.load(std::memory_order_relaxed) &&
-          !locked_.exchange(true, std::memory_order_acquire)) {
-        return;
-      }
-      cpu_relax();
-    }
-    // The holder is probably preempted: let it run.
-    sched_yield();
-  }
-}
-
-// ------------------------------------------------------------------ waking
-
-void wake(wake_token t) noexcept {
-  if (t.gp != nullptr) {
-    // Into the waker's P's runnext if the waker is an M of gp's runtime;
-    // else onto that runtime's global queue. The run queue hand-over
-    // RELEASEs the peer's writes to the record's slot to the M that resumes
-    // gp.
-    t.gp->sched->ready(t.gp);
-  } else {
-    // RELEASE: pairs with park() in block_thread. unpark() may touch the
-    // parker (its futex word) after the owner has already seen the token
-    // and returned; that is harmless (see runtime/internal/futex.h).
-    t.thread->unpark();
-  }
-}
 
 g* commit_blocked_op(void* arg, g* gp) {
   auto* op = static_cast<blocked_op*>(arg);

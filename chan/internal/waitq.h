@@ -35,6 +35,7 @@
 
 #include "goro/runtime/internal/g.h"
 #include "goro/runtime/internal/parker.h"
+#include "goro/runtime/internal/wake_token.h"
 
 namespace goro::internal {
 
@@ -131,29 +132,10 @@ class waitq {
   chan_waiter* tail_ = nullptr;
 };
 
-// Whom to wake: copied out of a dequeued record while the channel is still
-// locked. Once the lock is released the record may be gone at any moment
-// (normally only after the wake-up, but a runtime being torn down destroys
-// its parked Gs' frames without waiting for one), so the waker reads
-// nothing from the record after unlocking.
-struct wake_token {
-  g* gp = nullptr;
-  parker* thread = nullptr;
-  explicit operator bool() const noexcept {
-    return gp != nullptr || thread != nullptr;
-  }
-};
-
 inline wake_token token_of(const chan_waiter* w) noexcept {
   return w->by_thread ? wake_token{nullptr, w->thread}
                       : wake_token{w->gp, nullptr};
 }
-
-// Wakes the owner of a record that a peer has completed or closed. Call
-// after releasing the channel lock. A failure inside the scheduler (out of
-// memory growing its global queue, or no thread for a new M) ends the
-// process: the record's owner could otherwise never be woken.
-void wake(wake_token t) noexcept;
 
 }  // namespace goro::internal
 

@@ -1,8 +1,8 @@
 // The two low-level waiting primitives goro builds on: the Linux futex
 // (sleep until a 32-bit word changes; wake sleepers on it), used only by
 // parker (how an M or a plain thread sleeps), and the CPU's spin-wait hint,
-// used by the spinning Ms and by chan_lock's contended path. Nothing else
-// talks to the kernel to wait (chan_lock yields, it never sleeps).
+// used by the spinning Ms and by spin_lock's contended path. Nothing else
+// talks to the kernel to wait (spin_lock yields, it never sleeps).
 //
 // The futex calls carry no memory ordering: callers order their data with
 // atomics on the word itself and use the futex only to sleep and wake.

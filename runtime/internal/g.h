@@ -32,6 +32,17 @@
 // the G at once, like Go's gopark unlock function failing) or "run this
 // other G now" (a direct hand-off; see park_commit_fn).
 //
+// Waits that take several steps. Some waits cannot end with the wake-up:
+// a woken mutex waiter in Go's normal mode must still compete for the lock
+// and may have to wait again, and rwmutex and cond waits queue on more than
+// one thing in turn. Such a wait sets `repark`: its park function is then
+// re-run each time the G is scheduled, before the frame resumes, and either
+// ends the wait (returns gp: the frame resumes) or parks the G again
+// (returns nullptr, the G published once more). The frame resumes only once,
+// when the whole wait is over, so one co_await can wait many times, and
+// nothing in the wait depends on how the G is resumed (sync/internal/
+// sync_op.h).
+//
 // Exactly-once wake-up. A parked G is made runnable by whoever wins the
 // single atomic transition that published it (for a join: the exchange on
 // join_word), so two wakers can never both enqueue it.
@@ -98,6 +109,9 @@ struct g {
   // Set when a join handle took the root's exception; an exception nobody
   // took ends the process when the G is released (a Go panic).
   bool exception_observed = false;
+  // Run park_fn again before resuming (see "Waits that take several steps").
+  // Written by the G's park function while it owns the G.
+  bool repark = false;
 };
 static_assert(sizeof(void*) != 8 || sizeof(g) == 88, "g grew: see above");
 

@@ -213,6 +213,21 @@ void scheduler::ready(g* gp) {
   enqueue((m != nullptr && m->sched == this) ? m->p : nullptr, gp);
 }
 
+bool scheduler::lock_may_spin(int iter) noexcept {
+  constexpr int kMaxLockSpins = 4;  // Go's active_spin
+  if (iter >= kMaxLockSpins) return false;
+  machine* m = tls_machine;
+  if (m == nullptr || m->p == nullptr) return false;
+  const scheduler* s = m->sched;
+  // Relaxed: a heuristic; a stale answer only costs a spin or a park.
+  const int busy = s->procs_ - s->npidle_.load(std::memory_order_relaxed) -
+                   s->nmspinning_.load(std::memory_order_relaxed);
+  if (s->procs_ <= 1 || busy <= 1) return false;
+  const processor* pp = m->p;
+  return pp->runnext.load(std::memory_order_relaxed) == nullptr &&
+         pp->runq.empty();
+}
+
 // The one way a new or woken G becomes runnable. From an M holding `pp`:
 // runnext + wakep (handshake (a)). From anywhere else: the global queue +
 // wake_for_global (handshake (b)).
@@ -691,6 +706,27 @@ void scheduler::execute(machine* m, g* gp, bool inherit) {
   gp->status.store(g_status::running, std::memory_order_relaxed);
   std::coroutine_handle<> h = gp->resume;
   for (;;) {
+    if (gp->repark) {
+      // A multi-step wait (g.h): its park function decides, now that the G
+      // runs again, whether the wait is over or the G parks once more.
+      gp->status.store(g_status::waiting, std::memory_order_relaxed);
+      m->curg = nullptr;
+      g* next = gp->park_fn(gp->park_arg, gp);
+      if (next == gp) {
+        gp->repark = false;  // the wait is over: resume the frame
+      } else {
+        if (next == nullptr) {  // parked again: gp belongs to its waker
+          next = take_runnext_for_handoff(pp);
+          if (next == nullptr) return;
+        }
+        if (!run_next_in_slice(m, pp, next)) return;
+        gp = next;
+        h = gp->resume;
+        continue;
+      }
+      m->curg = gp;
+      gp->status.store(g_status::running, std::memory_order_relaxed);
+    }
     gp->kind = suspend_kind::none;
     h.resume();
     // The G is suspended and, whatever it wants, not yet published: reading
@@ -712,6 +748,7 @@ void scheduler::execute(machine* m, g* gp, bool inherit) {
           break;
         }
         if (next == gp) {             // the event already happened
+          gp->repark = false;
           m->curg = gp;
           gp->status.store(g_status::running, std::memory_order_relaxed);
           h = gp->resume;
@@ -739,23 +776,29 @@ void scheduler::execute(machine* m, g* gp, bool inherit) {
             "neither awaited a goro::task nor a goro primitive); resuming a "
             "G from outside the runtime is not supported");
     }
-    // Direct hand-off: `next` is runnable, owned by this M, and in no queue.
-    // Run it now, in the current time slice, as if it had been taken from
-    // runnext; once the slice is used up it goes through runnext instead, so
-    // a chain of hand-offs cannot starve the P's other Gs.
-    next->status.store(g_status::runnable, std::memory_order_relaxed);
-    if (pp->inherited >= kMaxInheritedRuns) {
-      runqput(pp, next, /*next=*/true);
-      wakep();
-      return;
-    }
-    ++pp->inherited;
-    pp->counters.run.add();
+    if (!run_next_in_slice(m, pp, next)) return;
     gp = next;
-    m->curg = gp;
-    gp->status.store(g_status::running, std::memory_order_relaxed);
     h = gp->resume;
   }
+}
+
+// Direct hand-off: `next` is runnable, owned by this M, and in no queue.
+// Run it now, in the current time slice, as if it had been taken from
+// runnext (returns true: the caller runs it); once the slice is used up it
+// goes through runnext instead (returns false), so a chain of hand-offs
+// cannot starve the P's other Gs.
+bool scheduler::run_next_in_slice(machine* m, processor* pp, g* next) {
+  next->status.store(g_status::runnable, std::memory_order_relaxed);
+  if (pp->inherited >= kMaxInheritedRuns) {
+    runqput(pp, next, /*next=*/true);
+    wakep();
+    return false;
+  }
+  ++pp->inherited;
+  pp->counters.run.add();
+  m->curg = next;
+  next->status.store(g_status::running, std::memory_order_relaxed);
+  return true;
 }
 
 g* scheduler::join_park(g* me, g* t) {

@@ -145,6 +145,13 @@ class scheduler {
   // given park.
   void ready(g* gp);
 
+  // Whether a G waiting for a sync lock that its holder should release
+  // soon may busy-wait a little longer on this M (the `iter`-th time)
+  // rather than park: Go's sync_runtime_canSpin. Only a few times, only
+  // when more than one P exists and others are running Gs (so the holder
+  // can be running), and only when this P has no other G to run.
+  static bool lock_may_spin(int iter) noexcept;
+
   // Drops one reference to gp; the last one releases its frame and struct.
   void drop_ref(g* gp) noexcept;
 
@@ -159,6 +166,7 @@ class scheduler {
   void m_main(machine* m);
   g* find_runnable(machine* m, bool* inherit);
   void execute(machine* m, g* gp, bool inherit);
+  bool run_next_in_slice(machine* m, processor* pp, g* next);
   g* finish(g* gp);
   g* take_runnext_for_handoff(processor* pp);
   g* runnext_exchange(processor* pp, g* gp) noexcept;

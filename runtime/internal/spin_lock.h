@@ -1,0 +1,74 @@
+// spin_lock: the lock that guards a wait queue (a channel's, a mutex's
+// semaphore, a cond's ticket list).
+//
+// What it is for. Critical sections of a few dozen instructions that move a
+// value or link and unlink one waiter record. Nothing that can block,
+// allocate, call arbitrary user code or wake another thread runs while it
+// is held: waking happens after unlock(), through a wake_token copied under
+// the lock (wake_token.h). Go makes the same choice for hchan.lock and the
+// semaphore table's per-bucket locks (runtime/lock_futex.go).
+//
+// Why not std::mutex or a futex mutex. The uncontended path of a channel
+// operation or a contended mutex hand-off is this lock and its unlock, and
+// a futex mutex's unlock must be an exchange (to learn whether anyone
+// sleeps). Here unlock() is a plain RELEASE store and lock() one exchange:
+// a test-and-set spinlock.
+//
+// What a spinlock risks, and why it is acceptable. The danger is a holder
+// preempted by the OS while others spin. Sections are tens of nanoseconds
+// and never block, so a waiter spins briefly (PAUSE, bounded) and then
+// calls sched_yield() between attempts, handing its CPU to the preempted
+// holder rather than burning the time slice it needs. No waiter sleeps, so
+// unlock() has nobody to wake and no wake-up can be lost.
+//
+// Holding it across a suspension. A blocking operation takes the lock in
+// await_ready (or in the park commit) and releases it in the park commit
+// function, after the coroutine frame is fully suspended. In between only
+// the M's trampoline runs, on the same thread; no user code.
+//
+// Orderings: lock's successful exchange is ACQUIRE and unlock's store is
+// RELEASE; they pair with each other, which orders every critical section
+// after the previous one.
+#ifndef GORO_RUNTIME_INTERNAL_SPIN_LOCK_H_
+#define GORO_RUNTIME_INTERNAL_SPIN_LOCK_H_
+
+#include <atomic>
+
+namespace goro::internal {
+
+class spin_lock {
+ public:
+  void lock() noexcept {
+    // ACQUIRE: pairs with unlock()'s RELEASE store.
+    if (locked_.exchange(true, std::memory_order_acquire)) lock_slow();
+  }
+
+  bool try_lock() noexcept {
+    return !locked_.load(std::memory_order_relaxed) &&
+           !locked_.exchange(true, std::memory_order_acquire);
+  }
+
+  // RELEASE: pairs with the ACQUIRE exchange of the next lock().
+  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+ private:
+  void lock_slow() noexcept;
+
+  std::atomic<bool> locked_{false};
+};
+
+// RAII form for the paths that do not suspend.
+class spin_lock_guard {
+ public:
+  explicit spin_lock_guard(spin_lock& l) noexcept : l_(l) { l_.lock(); }
+  ~spin_lock_guard() { l_.unlock(); }
+  spin_lock_guard(const spin_lock_guard&) = delete;
+  spin_lock_guard& operator=(const spin_lock_guard&) = delete;
+
+ private:
+  spin_lock& l_;
+};
+
+}  // namespace goro::internal
+
+#endif  // GORO_RUNTIME_INTERNAL_SPIN_LOCK_H_
