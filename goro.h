@@ -11,6 +11,15 @@
 //   goro/runtime/yield.h        goro::yield (Gosched)
 //   goro/runtime/this_g.h       goro::this_g::id, goro::gomaxprocs
 //   goro/runtime/stats.h        goro::runtime_stats
+//   goro/sync/mutex.h           goro::mutex
+//   goro/sync/rwmutex.h         goro::rwmutex
+//   goro/sync/unique_lock.h     goro::unique_lock (scoped_lock's guard)
+//   goro/sync/shared_lock.h     goro::shared_lock (scoped_lock_shared's)
+//   goro/sync/wait_group.h      goro::wait_group
+//   goro/sync/once.h            goro::once
+//   goro/sync/cond.h            goro::cond
+//   goro/sync/semaphore.h       goro::semaphore (weighted)
+//   goro/sync/sync_error.h      goro::sync_error
 #ifndef GORO_GORO_H_
 #define GORO_GORO_H_
 
@@ -23,6 +32,15 @@
 #include "goro/runtime/stats.h"
 #include "goro/runtime/this_g.h"
 #include "goro/runtime/yield.h"
+#include "goro/sync/cond.h"
+#include "goro/sync/mutex.h"
+#include "goro/sync/once.h"
+#include "goro/sync/rwmutex.h"
+#include "goro/sync/semaphore.h"
+#include "goro/sync/shared_lock.h"
+#include "goro/sync/sync_error.h"
+#include "goro/sync/unique_lock.h"
+#include "goro/sync/wait_group.h"
 #include "goro/task/task.h"
 
 #endif  // GORO_GORO_H_

@@ -1,0 +1,116 @@
+// goro::cond's wait, signal and broadcast. The protocol is described in
+// cond_core.h.
+#include <cstdint>
+
+#include "goro/sync/cond.h"
+#include "goro/sync/internal/cond_core.h"
+
+namespace goro::internal {
+
+cond_wait_op::cond_wait_op(cond_core* cc, mutex_core* mc) noexcept
+    : sync_op{&advance_cond_wait}, c(cc), m(mc), relock(mc) {}
+
+void cond_wait_op::cancel() noexcept {
+  if (maybe_linked) {
+    spin_lock_guard guard(c->lock);
+    if (w.queued) c->waiters.remove(&w);
+  }
+  relock.cancel();
+}
+
+bool advance_cond_wait(sync_op* base) noexcept {
+  auto* op = static_cast<cond_wait_op*>(base);
+  cond_core* c = op->c;
+  switch (op->stage) {
+    case cond_wait_op::kTicket: {
+      // Runs once, from the park commit: the G is suspended, so unlocking
+      // may ready another G without any risk to ours.
+      op->w.n = static_cast<std::int64_t>(
+          c->wait_ticket.fetch_add(1, std::memory_order_relaxed));
+      op->m->unlock();
+      c->lock.lock();
+      if (static_cast<std::uint64_t>(op->w.n) <
+          c->notify_ticket.load(std::memory_order_relaxed)) {
+        c->lock.unlock();  // notified already: do not park
+      } else {
+        op->stage = cond_wait_op::kNotified;
+        op->maybe_linked = true;
+        op->w.who = op->self;
+        op->w.granted = false;
+        c->waiters.push_back(&op->w);
+        c->lock.unlock();  // publishes the G: op may be gone from here on
+        return false;
+      }
+      [[fallthrough]];
+    }
+    case cond_wait_op::kNotified:
+      op->maybe_linked = false;
+      op->stage = cond_wait_op::kRelock;
+      if (op->m->try_lock_fast()) return true;
+      op->relock.begin();
+      op->relock.self = op->self;
+      [[fallthrough]];
+    default:  // kRelock
+      return advance_mutex_lock(&op->relock);
+  }
+}
+
+void cond_core::signal() noexcept {
+  // Nobody waiting and nothing to notify: one load of each counter.
+  if (wait_ticket.load(std::memory_order_relaxed) ==
+      notify_ticket.load(std::memory_order_relaxed)) {
+    return;
+  }
+  wake_token to_wake;
+  {
+    spin_lock_guard guard(lock);
+    const std::uint64_t t = notify_ticket.load(std::memory_order_relaxed);
+    if (wait_ticket.load(std::memory_order_relaxed) == t) return;
+    notify_ticket.store(t + 1, std::memory_order_relaxed);
+    for (sync_waiter* w = waiters.front(); w != nullptr; w = w->next) {
+      if (static_cast<std::uint64_t>(w->n) == t) {
+        waiters.remove(w);
+        w->granted = true;
+        to_wake = w->who;
+        break;
+      }
+    }
+    // Not found: the ticket's owner has not linked its record yet; it will
+    // find the ticket notified and not park.
+  }
+  if (to_wake) wake(to_wake);
+}
+
+void cond_core::broadcast() noexcept {
+  if (wait_ticket.load(std::memory_order_relaxed) ==
+      notify_ticket.load(std::memory_order_relaxed)) {
+    return;
+  }
+  std::uint64_t limit;
+  {
+    spin_lock_guard guard(lock);
+    limit = wait_ticket.load(std::memory_order_relaxed);
+    notify_ticket.store(limit, std::memory_order_relaxed);
+  }
+  // Wake the notified records in batches: tokens are copied under the lock
+  // and used after it (wake_token.h).
+  constexpr int kBatch = 16;
+  for (;;) {
+    wake_token to_wake[kBatch];
+    int k = 0;
+    {
+      spin_lock_guard guard(lock);
+      while (k < kBatch) {
+        sync_waiter* w = waiters.front();
+        if (w == nullptr || static_cast<std::uint64_t>(w->n) >= limit) break;
+        waiters.remove(w);
+        w->granted = true;
+        to_wake[k++] = w->who;
+      }
+    }
+    for (int i = 0; i < k; ++i) wake(to_wake[i]);
+    if (k < kBatch) return;
+  }
+}
+
+}  // namespace goro::internal

@@ -1,0 +1,169 @@
+// goro::mutex's slow paths: lock (Go's lockSlow) and unlock (unlockSlow).
+// The protocol is described in mutex_core.h.
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+
+#include "goro/runtime/internal/futex.h"
+#include "goro/runtime/internal/scheduler.h"
+#include "goro/sync/internal/mutex_core.h"
+#include "goro/sync/internal/sync_fatal.h"
+#include "goro/sync/mutex.h"
+
+namespace goro::internal {
+
+namespace {
+
+std::int64_t now_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Go's procyield(active_spin_cnt): about a microsecond of PAUSEs.
+constexpr int kSpinPauses = 30;
+
+using mc = mutex_core;
+
+// The waiter is back from the sema. In starvation mode the lock was handed
+// to it: take it and return true. Otherwise compete again (false).
+bool after_wake(mutex_lock_op* op) noexcept {
+  mutex_core* m = op->m;
+  op->starving =
+      op->starving || now_ns() - op->wait_start > mc::kStarvationThresholdNs;
+  const std::int32_t old = m->state.load(std::memory_order_relaxed);
+  if ((old & mc::kStarving) == 0) {
+    op->awoke = true;  // the unlocker set kWoken on our behalf
+    op->iter = 0;
+    return false;
+  }
+  if ((old & (mc::kLocked | mc::kWoken)) != 0 ||
+      (old >> mc::kWaiterShift) == 0) {
+    sync_fatal("sync: inconsistent mutex state");
+  }
+  std::int32_t delta = mc::kLocked - (std::int32_t{1} << mc::kWaiterShift);
+  if (!op->starving || (old >> mc::kWaiterShift) == 1) {
+    // Leave starvation mode, or the last waiter would hand the lock to
+    // nobody: it must be back in normal mode when it unlocks.
+    delta -= mc::kStarving;
+  }
+  // ACQUIRE: the hand-off is ordered by the sema already; this pairs with
+  // the waiter-count CASes of Gs arriving meanwhile.
+  m->state.fetch_add(delta, std::memory_order_acquire);
+  return true;
+}
+
+}  // namespace
+
+mutex_lock_op::mutex_lock_op(mutex_core* mc) noexcept
+    : sync_op{&advance_mutex_lock}, m(mc) {}
+
+bool advance_mutex_lock(sync_op* base) noexcept {
+  auto* op = static_cast<mutex_lock_op*>(base);
+  mutex_core* m = op->m;
+  if (op->woken) {
+    op->woken = false;
+    op->maybe_linked = false;
+    if (after_wake(op)) return true;
+  }
+  std::int32_t old = m->state.load(std::memory_order_relaxed);
+  for (;;) {
+    // Spin while another G holds the lock in normal mode, if spinning can
+    // pay off (the holder may be running on another P).
+    if ((old & (mc::kLocked | mc::kStarving)) == mc::kLocked &&
+        scheduler::lock_may_spin(op->iter)) {
+      // Claim kWoken so that unlock does not wake a parked waiter we are
+      // about to beat to the lock anyway.
+      if (!op->awoke && (old & mc::kWoken) == 0 &&
+          (old >> mc::kWaiterShift) != 0 &&
+          m->state.compare_exchange_strong(old, old | mc::kWoken,
+                                           std::memory_order_acq_rel,
+                                           std::memory_order_relaxed)) {
+        op->awoke = true;
+      }
+      for (int i = 0; i < kSpinPauses; ++i) cpu_relax();
+      ++op->iter;
+      old = m->state.load(std::memory_order_relaxed);
+      continue;
+    }
+    std::int32_t next = old;
+    // Barge for the lock only in normal mode; in starvation mode it
+    // belongs to the head waiter.
+    if ((old & mc::kStarving) == 0) next |= mc::kLocked;
+    if ((old & (mc::kLocked | mc::kStarving)) != 0) {
+      next += std::int32_t{1} << mc::kWaiterShift;
+    }
+    // Switch to starvation mode only if the mutex is still locked: an
+    // unlocked mutex in starvation mode would have no owner to hand off.
+    if (op->starving && (old & mc::kLocked) != 0) next |= mc::kStarving;
+    if (op->awoke) {
+      if ((next & mc::kWoken) == 0) {
+        sync_fatal("sync: inconsistent mutex state");
+      }
+      next &= ~mc::kWoken;  // we are awake; give the claim back
+    }
+    // ACQ_REL: ACQUIRE for the case that takes the lock (pairs with
+    // unlock's RELEASE), RELEASE for the waiter-count transitions.
+    if (!m->state.compare_exchange_weak(old, next, std::memory_order_acq_rel,
+                                        std::memory_order_relaxed)) {
+      continue;
+    }
+    if ((old & (mc::kLocked | mc::kStarving)) == 0) return true;  // ours
+    // Queued as a waiter: park on the sema. A waiter that already waited
+    // goes to the head of the queue.
+    const bool lifo = op->wait_start != 0;
+    if (!lifo) op->wait_start = now_ns();
+    op->woken = true;
+    op->maybe_linked = true;
+    op->w.who = op->self;
+    if (!m->sem.acquire_or_enqueue(&op->w, lifo)) return false;
+    // A unit was waiting for us: as if woken at once.
+    op->woken = false;
+    op->maybe_linked = false;
+    if (after_wake(op)) return true;
+    old = m->state.load(std::memory_order_relaxed);
+  }
+}
+
+void mutex_core::unlock_slow(std::int32_t left) noexcept {
+  if (((left + kLocked) & kLocked) == 0) {
+    sync_fatal("sync: unlock of unlocked mutex");
+  }
+  if ((left & kStarving) != 0) {
+    // Hand the lock to the head waiter, which sets kLocked itself. Until
+    // it does, kStarving keeps newcomers off the lock.
+    sem.release();
+    return;
+  }
+  std::int32_t old = left;
+  for (;;) {
+    // Nobody to wake, or somebody is already awake or spinning, or the
+    // lock was taken meanwhile (its holder will do the waking): done.
+    if ((old >> kWaiterShift) == 0 ||
+        (old & (kLocked | kWoken | kStarving)) != 0) {
+      return;
+    }
+    const std::int32_t next = (old - (std::int32_t{1} << kWaiterShift)) | kWoken;
+    // ACQ_REL: pairs with the waiters' count CASes.
+    if (state.compare_exchange_weak(old, next, std::memory_order_acq_rel,
+                                    std::memory_order_relaxed)) {
+      sem.release();
+      return;
+    }
+  }
+}
+
+}  // namespace goro::internal
+
+namespace goro {
+
+void mutex::lock_blocking() {
+  internal::check_not_in_g("mutex::lock_blocking()");
+  if (core_.try_lock_fast()) return;
+  internal::mutex_lock_op op(&core_);
+  op.begin();
+  internal::block_on(&op, "mutex::lock_blocking()");
+}
+
+}  // namespace goro

@@ -1,0 +1,52 @@
+// sema: a counting semaphore whose waiters are Gs or threads; the
+// building block under mutex, rwmutex and wait_group (Go's runtime
+// semaphore, runtime/sema.go: semacquire/semrelease).
+//
+// `count` is the number of releases that found nobody to wake. acquire
+// takes one if there is one; otherwise it links a waiter record and the
+// owner waits until a release unlinks the record, which hands the unit
+// straight to it (`granted`) instead of adding it to count. Because the
+// check for a unit and the linking happen under one lock, and a release
+// either finds the record or leaves a unit in count for it, no wake-up is
+// lost however the two race. Go keeps these queues in a global table keyed
+// by address, to keep sync.Mutex at 8 bytes; goro embeds one per primitive
+// (about 32 bytes) and needs no table, hashing or treap.
+//
+// Releases wake in FIFO order. A waiter may ask to go to the head instead
+// (`lifo`): the mutex does this for a woken waiter that lost the lock to a
+// newcomer.
+#ifndef GORO_SYNC_INTERNAL_SEMA_H_
+#define GORO_SYNC_INTERNAL_SEMA_H_
+
+#include <cstdint>
+
+#include "goro/runtime/internal/spin_lock.h"
+#include "goro/sync/internal/wait_queue.h"
+
+namespace goro::internal {
+
+class sema {
+ public:
+  // One step of an acquire: true if a unit was available and is now taken
+  // (the wait is over). Otherwise `w` (with `who` set) is linked and false
+  // is returned; the unlock that ends this call publishes w, so the caller
+  // must not touch w, or the G or thread it names, until woken.
+  bool acquire_or_enqueue(sync_waiter* w, bool lifo) noexcept;
+
+  // Hands one unit to the oldest waiter, or adds it to count if there is
+  // none; `n` times.
+  void release(std::uint32_t n = 1) noexcept;
+
+  // For a waiter's destructor: unlinks w if it is still linked (its frame
+  // is being destroyed while it waits, at runtime teardown).
+  void cancel(sync_waiter* w) noexcept;
+
+ private:
+  spin_lock lock_;
+  std::uint32_t count_ = 0;  // guarded by lock_
+  wait_queue waiters_;       // guarded by lock_
+};
+
+}  // namespace goro::internal
+
+#endif  // GORO_SYNC_INTERNAL_SEMA_H_

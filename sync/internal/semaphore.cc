@@ -1,0 +1,112 @@
+// goro::semaphore. The protocol is described in semaphore_core.h.
+#include <cstdint>
+
+#include "goro/sync/internal/semaphore_core.h"
+#include "goro/sync/semaphore.h"
+#include "goro/sync/sync_error.h"
+
+namespace goro::internal {
+
+semaphore_core::semaphore_core(std::int64_t n) : size(n) {
+  if (n < 0) throw sync_error("semaphore: negative size");
+}
+
+void semaphore_core::check_request(std::int64_t n) const {
+  if (n < 0) throw sync_error("semaphore: negative weight");
+  if (n > size) {
+    throw sync_error("semaphore: acquire of more than the semaphore's size");
+  }
+}
+
+bool semaphore_core::try_acquire(std::int64_t n) noexcept {
+  spin_lock_guard guard(lock);
+  if (size - cur >= n && waiters.empty()) {
+    cur += n;
+    return true;
+  }
+  return false;
+}
+
+void semaphore_core::release(std::int64_t n) {
+  if (n < 0) throw sync_error("semaphore: negative weight");
+  constexpr int kBatch = 16;
+  bool first = true;
+  for (;;) {
+    wake_token to_wake[kBatch];
+    int k = 0;
+    {
+      spin_lock_guard guard(lock);
+      if (first) {
+        if (n > cur) throw sync_error("semaphore: released more than held");
+        cur -= n;
+        first = false;
+      }
+      // Grant from the head while the head's request fits; never skip it.
+      while (k < kBatch) {
+        sync_waiter* w = waiters.front();
+        if (w == nullptr || size - cur < w->n) break;
+        cur += w->n;
+        waiters.remove(w);
+        w->granted = true;
+        to_wake[k++] = w->who;
+      }
+    }
+    for (int i = 0; i < k; ++i) wake(to_wake[i]);
+    if (k < kBatch) return;
+  }
+}
+
+semaphore_op::semaphore_op(semaphore_core* core, std::int64_t n) noexcept
+    : sync_op{&advance_semaphore}, s(core) {
+  w.n = n;
+}
+
+void semaphore_op::cancel() noexcept {
+  if (!maybe_linked) return;
+  bool regrant = false;
+  {
+    spin_lock_guard guard(s->lock);
+    if (w.queued) {
+      // Leaving the head may let the next waiters through (x/sync does
+      // the same when a context ends a wait).
+      regrant = s->waiters.front() == &w;
+      s->waiters.remove(&w);
+    }
+  }
+  if (regrant) s->release(0);
+}
+
+bool advance_semaphore(sync_op* base) noexcept {
+  auto* op = static_cast<semaphore_op*>(base);
+  semaphore_core* s = op->s;
+  if (op->maybe_linked) {  // woken: the releaser granted our units
+    op->maybe_linked = false;
+    return true;
+  }
+  s->lock.lock();
+  if (s->size - s->cur >= op->w.n && s->waiters.empty()) {
+    s->cur += op->w.n;
+    s->lock.unlock();
+    return true;
+  }
+  op->maybe_linked = true;
+  op->w.who = op->self;
+  op->w.granted = false;
+  s->waiters.push_back(&op->w);
+  s->lock.unlock();  // publishes the waiter: op may be gone from here on
+  return false;
+}
+
+}  // namespace goro::internal
+
+namespace goro {
+
+void semaphore::acquire_blocking(std::int64_t n) {
+  internal::check_not_in_g("semaphore::acquire_blocking()");
+  core_.check_request(n);
+  if (core_.try_acquire(n)) return;
+  internal::semaphore_op op(&core_, n);
+  internal::block_on(&op, "semaphore::acquire_blocking()");
+}
+
+}  // namespace goro

@@ -1,0 +1,102 @@
+// sync_waiter and wait_queue: who waits on a sync primitive, in what order.
+//
+// A sync_waiter is the record of one waiting G or thread (Go's sudog in
+// runtime/sema.go). Like a channel's waiter record it lives in the awaiter,
+// inside the waiting G's frame (or on a blocked thread's stack), so waiting
+// allocates nothing.
+//
+// Who may touch a record. Its owner fills it in before linking it; once it
+// is linked, only a holder of the queue's lock touches it: a waker unlinks
+// it, sets `granted` (what the owner was waiting for is now the owner's:
+// a semaphore count, the mutex in starvation mode, a semaphore's weight, a
+// cond notification), copies `who` into a wake_token, releases the lock and
+// wakes through the copy (runtime/internal/wake_token.h). The owner reads
+// the record again only after its wake-up, which orders the waker's writes
+// before the reads.
+//
+// Order. A queue is FIFO (push_back, pop_front); push_front exists for the
+// mutex, whose woken waiter that lost the race to a newcomer goes back to
+// the head (Go's lifo flag), so it is not pushed behind later arrivals.
+#ifndef GORO_SYNC_INTERNAL_WAIT_QUEUE_H_
+#define GORO_SYNC_INTERNAL_WAIT_QUEUE_H_
+
+#include <cstdint>
+
+#include "goro/runtime/internal/wake_token.h"
+
+namespace goro::internal {
+
+// The fields have no initializers: a record is filled in only when a wait
+// actually links it (the uncontended paths construct one and never use it).
+struct sync_waiter {
+  sync_waiter* next;  // set by push_back/push_front
+  sync_waiter* prev;
+  wake_token who;     // whom to wake; set by the owner before linking
+  std::int64_t n;     // semaphore weight, or cond ticket; set by the owner
+  bool queued;        // linked on a queue (under its lock); set by push/remove
+  bool granted;       // set false before linking, true by the waker
+};
+
+class wait_queue {
+ public:
+  bool empty() const noexcept { return head_ == nullptr; }
+  sync_waiter* front() const noexcept { return head_; }
+
+  void push_back(sync_waiter* w) noexcept {
+    w->next = nullptr;
+    w->prev = tail_;
+    if (tail_ != nullptr) {
+      tail_->next = w;
+    } else {
+      head_ = w;
+    }
+    tail_ = w;
+    w->queued = true;
+  }
+
+  void push_front(sync_waiter* w) noexcept {
+    w->prev = nullptr;
+    w->next = head_;
+    if (head_ != nullptr) {
+      head_->prev = w;
+    } else {
+      tail_ = w;
+    }
+    head_ = w;
+    w->queued = true;
+  }
+
+  // Unlinks w, which must be on this queue.
+  void remove(sync_waiter* w) noexcept {
+    if (w->prev != nullptr) {
+      w->prev->next = w->next;
+    } else {
+      head_ = w->next;
+    }
+    if (w->next != nullptr) {
+      w->next->prev = w->prev;
+    } else {
+      tail_ = w->prev;
+    }
+    w->next = w->prev = nullptr;
+    w->queued = false;
+  }
+
+  // Unlinks the oldest record and marks it granted; null if none.
+  sync_waiter* grant_front() noexcept {
+    sync_waiter* w = head_;
+    if (w != nullptr) {
+      remove(w);
+      w->granted = true;
+    }
+    return w;
+  }
+
+ private:
+  sync_waiter* head_ = nullptr;
+  sync_waiter* tail_ = nullptr;
+};
+
+}  // namespace goro::internal
+
+#endif  // GORO_SYNC_INTERNAL_WAIT_QUEUE_H_
