@@ -34,6 +34,7 @@
 #include <cstdint>
 
 #include "goro/runtime/internal/g.h"
+#include "goro/runtime/internal/intrusive_list.h"
 #include "goro/runtime/internal/parker.h"
 #include "goro/runtime/internal/wake_token.h"
 
@@ -76,35 +77,10 @@ struct chan_waiter {
 
 class waitq {
  public:
-  bool empty() const noexcept { return head_ == nullptr; }
-
-  void enqueue(chan_waiter* w) noexcept {
-    w->next = nullptr;
-    w->prev = tail_;
-    if (tail_ != nullptr) {
-      tail_->next = w;
-    } else {
-      head_ = w;
-    }
-    tail_ = w;
-    w->queued = true;
-  }
-
+  bool empty() const noexcept { return list_.empty(); }
+  void enqueue(chan_waiter* w) noexcept { list_.push_back(w); }
   // Unlinks w, which must be on this queue.
-  void remove(chan_waiter* w) noexcept {
-    if (w->prev != nullptr) {
-      w->prev->next = w->next;
-    } else {
-      head_ = w->next;
-    }
-    if (w->next != nullptr) {
-      w->next->prev = w->prev;
-    } else {
-      tail_ = w->prev;
-    }
-    w->next = w->prev = nullptr;
-    w->queued = false;
-  }
+  void remove(chan_waiter* w) noexcept { list_.remove(w); }
 
   // The oldest record that may still fire, unlinked; null if none. Select
   // records whose select already fired elsewhere are dropped on the way
@@ -112,9 +88,9 @@ class waitq {
   // won its select, and it is recorded as the winner.
   chan_waiter* dequeue() noexcept {
     for (;;) {
-      chan_waiter* w = head_;
+      chan_waiter* w = list_.front();
       if (w == nullptr) return nullptr;
-      remove(w);
+      list_.remove(w);
       if (w->sel == nullptr) return w;
       std::uint32_t expected = 0;
       // ACQ_REL: pairs with the other peers' CASes on the same select.
@@ -128,8 +104,7 @@ class waitq {
   }
 
  private:
-  chan_waiter* head_ = nullptr;
-  chan_waiter* tail_ = nullptr;
+  intrusive_list<chan_waiter> list_;
 };
 
 inline wake_token token_of(const chan_waiter* w) noexcept {

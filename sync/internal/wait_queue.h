@@ -14,7 +14,7 @@
 // the record again only after its wake-up, which orders the waker's writes
 // before the reads.
 //
-// Order. A queue is FIFO (push_back, pop_front); push_front exists for the
+// Order. A queue is FIFO (push_back, grant_front); push_front exists for the
 // mutex, whose woken waiter that lost the race to a newcomer goes back to
 // the head (Go's lifo flag), so it is not pushed behind later arrivals.
 #ifndef GORO_SYNC_INTERNAL_WAIT_QUEUE_H_
@@ -22,6 +22,7 @@
 
 #include <cstdint>
 
+#include "goro/runtime/internal/intrusive_list.h"
 #include "goro/runtime/internal/wake_token.h"
 
 namespace goro::internal {
@@ -37,64 +38,17 @@ struct sync_waiter {
   bool granted;       // set false before linking, true by the waker
 };
 
-class wait_queue {
+class wait_queue : public intrusive_list<sync_waiter> {
  public:
-  bool empty() const noexcept { return head_ == nullptr; }
-  sync_waiter* front() const noexcept { return head_; }
-
-  void push_back(sync_waiter* w) noexcept {
-    w->next = nullptr;
-    w->prev = tail_;
-    if (tail_ != nullptr) {
-      tail_->next = w;
-    } else {
-      head_ = w;
-    }
-    tail_ = w;
-    w->queued = true;
-  }
-
-  void push_front(sync_waiter* w) noexcept {
-    w->prev = nullptr;
-    w->next = head_;
-    if (head_ != nullptr) {
-      head_->prev = w;
-    } else {
-      tail_ = w;
-    }
-    head_ = w;
-    w->queued = true;
-  }
-
-  // Unlinks w, which must be on this queue.
-  void remove(sync_waiter* w) noexcept {
-    if (w->prev != nullptr) {
-      w->prev->next = w->next;
-    } else {
-      head_ = w->next;
-    }
-    if (w->next != nullptr) {
-      w->next->prev = w->prev;
-    } else {
-      tail_ = w->prev;
-    }
-    w->next = w->prev = nullptr;
-    w->queued = false;
-  }
-
   // Unlinks the oldest record and marks it granted; null if none.
   sync_waiter* grant_front() noexcept {
-    sync_waiter* w = head_;
+    sync_waiter* w = front();
     if (w != nullptr) {
       remove(w);
       w->granted = true;
     }
     return w;
   }
-
- private:
-  sync_waiter* head_ = nullptr;
-  sync_waiter* tail_ = nullptr;
 };
 
 }  // namespace goro::internal
