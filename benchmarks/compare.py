@@ -23,7 +23,9 @@ Contract with the goro benchmarks (Google Benchmark JSON):
   * benchmark names BM_SpawnJoin, BM_GoCountdown, BM_AwaitReadyTask,
     BM_YieldRoundTrip, BM_Skynet, BM_Fib30/procs:1, BM_Fib30/procs:2,
     BM_ChanPingPong/procs:1, BM_ChanPingPong/procs:2, BM_ChanBuffered4x4,
-    BM_SelectFanIn8, BM_ChanBlockedGMemory;
+    BM_SelectFanIn8, BM_ChanBlockedGMemory, BM_MutexUncontended,
+    BM_MutexTryLockThread, BM_MutexContended1000, BM_WaitGroupSpawn,
+    BM_RWMutexReadMostly;
   * each time workload (unit ns or ms in WORKLOADS) reports a user counter
     "per_op" whose value is SECONDS per op, where one op means the same as in
     the Go benchmark paired with it in WORKLOADS;
@@ -68,6 +70,11 @@ WORKLOADS = [
     ("ChanBuffered4x4", "BM_ChanBuffered4x4", "ns"),
     ("SelectFanIn8", "BM_SelectFanIn8", "ns"),
     ("ChanBlockedGMemory", "BM_ChanBlockedGMemory", "B"),
+    ("MutexUncontended", "BM_MutexUncontended", "ns"),
+    ("MutexTryLockThread", "BM_MutexTryLockThread", "ns"),
+    ("MutexContended1000", "BM_MutexContended1000", "ns"),
+    ("WaitGroupSpawn", "BM_WaitGroupSpawn", "ns"),
+    ("RWMutexReadMostly", "BM_RWMutexReadMostly", "ns"),
 ]
 NS_PER_UNIT = {"ns": 1.0, "ms": 1e6}
 # Memory units: (goro user counter, Go metric unit), both in that unit.

@@ -7,9 +7,6 @@
 
 namespace goro::internal {
 
-cond_wait_op::cond_wait_op(cond_core* cc, mutex_core* mc) noexcept
-    : sync_op{&advance_cond_wait}, c(cc), m(mc), relock(mc) {}
-
 void cond_wait_op::cancel() noexcept {
   if (maybe_linked) {
     spin_lock_guard guard(c->lock);

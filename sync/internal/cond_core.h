@@ -52,8 +52,11 @@ struct cond_core {
 };
 
 // co_await c.wait(m): take a ticket, unlock m, wait for the ticket, relock m.
+bool advance_cond_wait(sync_op* op) noexcept;
+
 struct cond_wait_op : sync_op {
-  cond_wait_op(cond_core* c, mutex_core* m) noexcept;
+  cond_wait_op(cond_core* cc, mutex_core* mc) noexcept
+      : sync_op{&advance_cond_wait}, c(cc), m(mc), relock(mc) {}
   void begin() noexcept { stage = kTicket; }
   void cancel() noexcept;
 
@@ -65,7 +68,6 @@ struct cond_wait_op : sync_op {
   mutex_lock_op relock;
   sync_waiter w;
 };
-bool advance_cond_wait(sync_op* op) noexcept;
 
 }  // namespace goro::internal
 

@@ -56,9 +56,6 @@ bool after_wake(mutex_lock_op* op) noexcept {
 
 }  // namespace
 
-mutex_lock_op::mutex_lock_op(mutex_core* mc) noexcept
-    : sync_op{&advance_mutex_lock}, m(mc) {}
-
 bool advance_mutex_lock(sync_op* base) noexcept {
   auto* op = static_cast<mutex_lock_op*>(base);
   mutex_core* m = op->m;

@@ -103,8 +103,11 @@ struct mutex_core {
 
 // One `co_await m.lock()` (or lock_blocking) that did not get the lock at
 // once: Go's lockSlow, as a sync_op.
+bool advance_mutex_lock(sync_op* op) noexcept;
+
 struct mutex_lock_op : sync_op {
-  explicit mutex_lock_op(mutex_core* mc) noexcept;
+  explicit mutex_lock_op(mutex_core* mc) noexcept
+      : sync_op{&advance_mutex_lock}, m(mc) {}
 
   // For the awaiter's destructor: if the frame dies while waiting (runtime
   // teardown), take the record off the queue.
@@ -129,8 +132,6 @@ struct mutex_lock_op : sync_op {
   std::int64_t wait_start;    // steady clock, ns; 0 until first parked
   sync_waiter w;
 };
-
-bool advance_mutex_lock(sync_op* op) noexcept;
 
 }  // namespace goro::internal
 

@@ -6,9 +6,6 @@
 
 namespace goro::internal {
 
-rw_lock_op::rw_lock_op(rwmutex_core* core) noexcept
-    : sync_op{&advance_rw_lock}, rw(core), writer_op(&core->writer) {}
-
 void rw_lock_op::cancel() noexcept {
   writer_op.cancel();
   if (maybe_linked) rw->writer_sem.cancel(&w);
@@ -49,9 +46,6 @@ bool advance_rw_lock(sync_op* base) noexcept {
   op->maybe_linked = false;
   return true;
 }
-
-rw_read_op::rw_read_op(rwmutex_core* core) noexcept
-    : sync_op{&advance_rw_read}, rw(core) {}
 
 bool advance_rw_read(sync_op* base) noexcept {
   auto* op = static_cast<rw_read_op*>(base);

@@ -93,8 +93,11 @@ struct rwmutex_core {
 };
 
 // co_await rw.lock() / lock_blocking(): the writer mutex, then the readers.
+bool advance_rw_lock(sync_op* op) noexcept;
+
 struct rw_lock_op : sync_op {
-  explicit rw_lock_op(rwmutex_core* core) noexcept;
+  explicit rw_lock_op(rwmutex_core* core) noexcept
+      : sync_op{&advance_rw_lock}, rw(core), writer_op(&core->writer) {}
   enum stage_t : int { kStart, kWriterMutex, kWriterHeld, kReaders };
   void begin() noexcept {
     stage = kStart;
@@ -108,11 +111,13 @@ struct rw_lock_op : sync_op {
   mutex_lock_op writer_op;
   sync_waiter w;
 };
-bool advance_rw_lock(sync_op* op) noexcept;
 
 // co_await rw.lock_shared() when the one-CAS fast path failed.
+bool advance_rw_read(sync_op* op) noexcept;
+
 struct rw_read_op : sync_op {
-  explicit rw_read_op(rwmutex_core* core) noexcept;
+  explicit rw_read_op(rwmutex_core* core) noexcept
+      : sync_op{&advance_rw_read}, rw(core) {}
   void begin() noexcept { counted = false; }
   void cancel() noexcept {
     if (maybe_linked) rw->reader_sem.cancel(&w);
@@ -123,7 +128,6 @@ struct rw_read_op : sync_op {
   bool counted;               // counted in reader_count, waiting
   sync_waiter w;
 };
-bool advance_rw_read(sync_op* op) noexcept;
 
 }  // namespace goro::internal
 

@@ -56,11 +56,6 @@ void semaphore_core::release(std::int64_t n) {
   }
 }
 
-semaphore_op::semaphore_op(semaphore_core* core, std::int64_t n) noexcept
-    : sync_op{&advance_semaphore}, s(core) {
-  w.n = n;
-}
-
 void semaphore_op::cancel() noexcept {
   if (!maybe_linked) return;
   bool regrant = false;

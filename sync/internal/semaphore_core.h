@@ -44,15 +44,19 @@ struct semaphore_core {
 };
 
 // co_await s.acquire(n) when the units were not free at once.
+bool advance_semaphore(sync_op* op) noexcept;
+
 struct semaphore_op : sync_op {
-  semaphore_op(semaphore_core* core, std::int64_t n) noexcept;
+  semaphore_op(semaphore_core* core, std::int64_t n) noexcept
+      : sync_op{&advance_semaphore}, s(core) {
+    w.n = n;
+  }
   void cancel() noexcept;
 
   semaphore_core* s;
   bool maybe_linked = false;
   sync_waiter w;  // w.n: the units wanted
 };
-bool advance_semaphore(sync_op* op) noexcept;
 
 }  // namespace goro::internal
 

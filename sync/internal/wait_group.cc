@@ -30,9 +30,6 @@ void wait_group_core::add(std::int64_t delta) {
   sem.release(w);
 }
 
-wait_group_op::wait_group_op(wait_group_core* core) noexcept
-    : sync_op{&advance_wait_group}, wg(core) {}
-
 void wait_group_op::check_reuse() const {
   if (reused) {
     throw sync_error(

@@ -51,8 +51,11 @@ struct wait_group_core {
 };
 
 // co_await wg.wait() / wait_blocking() when the counter was not zero.
+bool advance_wait_group(sync_op* op) noexcept;
+
 struct wait_group_op : sync_op {
-  explicit wait_group_op(wait_group_core* core) noexcept;
+  explicit wait_group_op(wait_group_core* core) noexcept
+      : sync_op{&advance_wait_group}, wg(core) {}
   void cancel() noexcept {
     if (maybe_linked) wg->sem.cancel(&w);
   }
@@ -64,7 +67,6 @@ struct wait_group_op : sync_op {
   bool reused = false;        // woke to a group already in use again
   sync_waiter w;
 };
-bool advance_wait_group(sync_op* op) noexcept;
 
 }  // namespace goro::internal
 
