@@ -25,12 +25,14 @@
 //  - Destruction: stops every M (after the G each is running suspends), then
 //    destroys every G that has not finished, without resuming it: its
 //    frames' destructors run on the destroying thread and must not suspend
-//    or use the runtime. A G blocked on a channel is unlinked from it, so
-//    the channel stays usable by others. Nothing is leaked. Join handles of
+//    or use the runtime. A G blocked on a channel or a sync primitive is
+//    unlinked from it and its wait undone (a lock it had been handed is
+//    released, units it had been granted are returned), so the channel or
+//    primitive stays usable by others. Nothing is leaked. Join handles of
 //    this runtime's Gs must not outlive it, and nothing outside the runtime
-//    (a plain thread, a G of another runtime) may still be completing an
-//    operation on a channel one of its Gs waits on while it is destroyed:
-//    that operation would wake a G of a runtime that is gone. Destroying a
+//    (a plain thread, a G of another runtime) may still be operating on a
+//    channel or primitive one of its Gs waits on while it is destroyed:
+//    that operation could wake a G of a runtime that is gone. Destroying a
 //    runtime from one of its own Gs is a fatal error.
 //  - Several runtimes may exist in one process; a G belongs to the runtime
 //    that spawned it for its whole life.

@@ -27,14 +27,16 @@
 //    just arrived and may lose the lock to them (throughput); once a waiter
 //    has waited more than 1 ms the mutex switches to starvation mode and
 //    unlock hands it to the longest waiter directly (no G waits much
-//    longer than that behind a G that relocks in a tight loop).
+//    longer than that behind a G that relocks in a tight loop, even on a
+//    single P, where goro, unlike Go, cannot preempt that G: it queues
+//    behind the starving waiter instead of taking the lock again).
 //  - Destroying a mutex that is locked or waited on is a bug (as in Go,
 //    nothing checks it). At runtime teardown, Gs parked in lock() are
 //    destroyed and their waits undone.
 //
-// Also satisfies the standard Lockable requirements for lock_blocking-free
-// use (try_lock/unlock), so std::unique_lock<goro::mutex>(m, std::try_to_lock)
-// works.
+// try_lock() and unlock() have the standard names, so
+// std::unique_lock<goro::mutex>(m, std::try_to_lock) and std::adopt_lock
+// work (std::unique_lock's own lock() does not: lock() here is awaited).
 #ifndef GORO_SYNC_MUTEX_H_
 #define GORO_SYNC_MUTEX_H_
 

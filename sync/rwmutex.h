@@ -27,6 +27,8 @@
 //  - Memory: the n-th unlock() happens before the (n+1)-th lock() returns;
 //    an unlock() happens before every lock_shared() it let in, and every
 //    unlock_shared() before the lock() that waited for it.
+//  - At runtime teardown, Gs parked in lock() or lock_shared() are destroyed
+//    and their waits undone (goro/runtime/runtime.h).
 //  - The uncontended paths: lock_shared and unlock_shared are one atomic
 //    read-modify-write each; lock and unlock are two.
 #ifndef GORO_SYNC_RWMUTEX_H_

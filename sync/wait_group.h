@@ -30,6 +30,8 @@
 //    wait cannot return and race the crash).
 //  - Memory: every done() happens before the return of the wait it
 //    unblocks.
+//  - At runtime teardown, Gs parked in wait() are destroyed and withdrawn
+//    from the group, which stays usable (goro/runtime/runtime.h).
 #ifndef GORO_SYNC_WAIT_GROUP_H_
 #define GORO_SYNC_WAIT_GROUP_H_
 

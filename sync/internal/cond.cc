@@ -1,5 +1,6 @@
 // goro::cond's wait, signal and broadcast. The protocol is described in
 // cond_core.h.
+#include <algorithm>
 #include <cstdint>
 
 #include "goro/sync/cond.h"
@@ -9,8 +10,13 @@ namespace goro::internal {
 
 void cond_wait_op::cancel() noexcept {
   if (maybe_linked) {
+    maybe_linked = false;
     spin_lock_guard guard(c->lock);
-    if (w.queued) c->waiters.remove(&w);
+    if (w.queued) {
+      // Never notified: its ticket must not swallow a later signal.
+      c->waiters.remove(&w);
+      c->dead_tickets.push_back(static_cast<std::uint64_t>(w.n));
+    }
   }
   relock.cancel();
 }
@@ -61,8 +67,19 @@ void cond_core::signal() noexcept {
   wake_token to_wake;
   {
     spin_lock_guard guard(lock);
-    const std::uint64_t t = notify_ticket.load(std::memory_order_relaxed);
-    if (wait_ticket.load(std::memory_order_relaxed) == t) return;
+    std::uint64_t t = notify_ticket.load(std::memory_order_relaxed);
+    const std::uint64_t end = wait_ticket.load(std::memory_order_relaxed);
+    // Skip the tickets of waiters that died waiting (teardown).
+    while (t != end && !dead_tickets.empty()) {
+      auto it = std::find(dead_tickets.begin(), dead_tickets.end(), t);
+      if (it == dead_tickets.end()) break;
+      dead_tickets.erase(it);
+      ++t;
+    }
+    if (t == end) {
+      notify_ticket.store(t, std::memory_order_relaxed);
+      return;
+    }
     notify_ticket.store(t + 1, std::memory_order_relaxed);
     for (sync_waiter* w = waiters.front(); w != nullptr; w = w->next) {
       if (static_cast<std::uint64_t>(w->n) == t) {
@@ -88,6 +105,7 @@ void cond_core::broadcast() noexcept {
     spin_lock_guard guard(lock);
     limit = wait_ticket.load(std::memory_order_relaxed);
     notify_ticket.store(limit, std::memory_order_relaxed);
+    dead_tickets.clear();  // all below limit: notified now
   }
   // Wake the notified records in batches: tokens are copied under the lock
   // and used after it (wake_token.h).

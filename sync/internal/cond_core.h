@@ -33,6 +33,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <vector>
 
 #include "goro/runtime/internal/spin_lock.h"
 #include "goro/sync/internal/mutex_core.h"
@@ -46,6 +47,9 @@ struct cond_core {
   std::atomic<std::uint64_t> wait_ticket{0};  // next ticket to hand out
   std::atomic<std::uint64_t> notify_ticket{0};  // next ticket to notify
   wait_queue waiters;  // guarded by lock
+  // Tickets of waiters destroyed at runtime teardown before they were
+  // notified; signal skips them (guarded by lock, normally empty).
+  std::vector<std::uint64_t> dead_tickets;
 
   void signal() noexcept;
   void broadcast() noexcept;

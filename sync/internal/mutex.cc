@@ -54,7 +54,43 @@ bool after_wake(mutex_lock_op* op) noexcept {
   return true;
 }
 
+// Whether a G about to take the lock past a woken waiter should leave it
+// to that waiter instead: every kBargeCheckInterval barges, whether the
+// waiter has waited longer than the starvation threshold.
+bool woken_waiter_starves(mutex_core* m) noexcept {
+  const std::uint32_t b = m->barges.load(std::memory_order_relaxed) + 1;
+  m->barges.store(b, std::memory_order_relaxed);
+  if (b % mc::kBargeCheckInterval != 0) return false;
+  return now_ns() - m->woken_since.load(std::memory_order_relaxed) >
+         mc::kStarvationThresholdNs;
+}
+
 }  // namespace
+
+void mutex_lock_op::cancel() noexcept {
+  if (!maybe_linked) return;
+  maybe_linked = false;
+  if (m->sem.cancel(&w)) {
+    // Still queued: withdraw from the waiter count.
+    m->state.fetch_sub(std::int32_t{1} << mc::kWaiterShift,
+                       std::memory_order_acq_rel);
+    return;
+  }
+  // An unlock already chose this waiter.
+  const std::int32_t old = m->state.load(std::memory_order_relaxed);
+  if ((old & mc::kStarving) != 0) {
+    // Handed the lock (starvation mode): take it as after_wake would,
+    // leaving starvation mode, then unlock it for the next waiter.
+    m->state.fetch_add(
+        mc::kLocked - (std::int32_t{1} << mc::kWaiterShift) - mc::kStarving,
+        std::memory_order_acquire);
+    m->unlock();
+  } else {
+    // Woken to compete (normal mode): give the kWoken claim back, or no
+    // unlock would wake anyone again.
+    m->state.fetch_and(~mc::kWoken, std::memory_order_acq_rel);
+  }
+}
 
 bool advance_mutex_lock(sync_op* base) noexcept {
   auto* op = static_cast<mutex_lock_op*>(base);
@@ -86,9 +122,14 @@ bool advance_mutex_lock(sync_op* base) noexcept {
     }
     std::int32_t next = old;
     // Barge for the lock only in normal mode; in starvation mode it
-    // belongs to the head waiter.
-    if ((old & mc::kStarving) == 0) next |= mc::kLocked;
-    if ((old & (mc::kLocked | mc::kStarving)) != 0) {
+    // belongs to the head waiter. Nor past a woken waiter that has waited
+    // too long (mutex_core.h, "Starvation without preemption").
+    const bool free = (old & (mc::kLocked | mc::kStarving)) == 0;
+    const bool defer = free && !op->awoke && (old & mc::kWoken) != 0 &&
+                       woken_waiter_starves(m);
+    if (free && !defer) {
+      next |= mc::kLocked;
+    } else {
       next += std::int32_t{1} << mc::kWaiterShift;
     }
     // Switch to starvation mode only if the mutex is still locked: an
@@ -106,7 +147,7 @@ bool advance_mutex_lock(sync_op* base) noexcept {
                                         std::memory_order_relaxed)) {
       continue;
     }
-    if ((old & (mc::kLocked | mc::kStarving)) == 0) return true;  // ours
+    if (free && !defer) return true;  // ours
     // Queued as a waiter: park on the sema. A waiter that already waited
     // goes to the head of the queue.
     const bool lifo = op->wait_start != 0;
@@ -114,6 +155,7 @@ bool advance_mutex_lock(sync_op* base) noexcept {
     op->woken = true;
     op->maybe_linked = true;
     op->w.who = op->self;
+    op->w.n = op->wait_start;  // for unlock's woken_since
     if (!m->sem.acquire_or_enqueue(&op->w, lifo)) return false;
     // A unit was waiting for us: as if woken at once.
     op->woken = false;
@@ -145,7 +187,9 @@ void mutex_core::unlock_slow(std::int32_t left) noexcept {
     // ACQ_REL: pairs with the waiters' count CASes.
     if (state.compare_exchange_weak(old, next, std::memory_order_acq_rel,
                                     std::memory_order_relaxed)) {
-      sem.release();
+      std::int64_t since = INT64_MAX;  // stays so if nobody was linked yet
+      sem.release(1, &since);
+      woken_since.store(since, std::memory_order_relaxed);
       return;
     }
   }

@@ -28,6 +28,15 @@
 // So no G waits much more than a millisecond behind a G that relocks in a
 // tight loop, while the common case keeps barging's throughput.
 //
+// Starvation without preemption. Go finds out that a waiter starves when
+// the waiter runs again after a wake-up. A woken G that sits in the run
+// queue behind a G that never parks (it relocks in a tight loop on the only
+// P) would never run, since goro does not preempt Gs, so the mutex could
+// never switch modes. So a G that takes the lock past a woken waiter looks,
+// every kBargeCheckInterval times, at how long that waiter has waited
+// (woken_since); past the threshold it queues behind it instead of barging,
+// parks, and lets the waiter run and take the lock.
+//
 // Spinning. A waiter on a machine with other running Ps may spin a few
 // times (scheduler::lock_may_spin) before parking, setting kWoken so that
 // unlock leaves the wake-up to it.
@@ -64,9 +73,17 @@ struct mutex_core {
   static constexpr std::int32_t kStarving = 4;
   static constexpr int kWaiterShift = 3;
   static constexpr std::int64_t kStarvationThresholdNs = 1'000'000;
+  static constexpr std::uint32_t kBargeCheckInterval = 64;
 
   std::atomic<std::int32_t> state{0};
   sema sem;
+  // When the waiter that unlock woke last started waiting (steady clock,
+  // ns). A G that barges past it checks this now and then (see "Starvation
+  // without preemption" above).
+  std::atomic<std::int64_t> woken_since{0};
+  // Barges past a woken waiter, counted loosely (relaxed load and store;
+  // lost increments only delay a check).
+  std::atomic<std::uint32_t> barges{0};
 
   bool try_lock_fast() noexcept {
     std::int32_t expected = 0;
@@ -111,9 +128,7 @@ struct mutex_lock_op : sync_op {
 
   // For the awaiter's destructor: if the frame dies while waiting (runtime
   // teardown), take the record off the queue.
-  void cancel() noexcept {
-    if (maybe_linked) m->sem.cancel(&w);
-  }
+  void cancel() noexcept;
 
   // Sets up the slow path's state. Left out of the constructor, which runs
   // on every lock(): the uncontended path never needs it.

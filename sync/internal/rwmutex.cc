@@ -6,9 +6,38 @@
 
 namespace goro::internal {
 
+// The cancels run when a waiting G's frame is destroyed at runtime
+// teardown (no G of that runtime runs any more); they undo the wait so that
+// the rwmutex stays usable by others.
 void rw_lock_op::cancel() noexcept {
-  writer_op.cancel();
-  if (maybe_linked) rw->writer_sem.cancel(&w);
+  writer_op.cancel();  // still waiting for the writer mutex
+  if (!maybe_linked) return;
+  maybe_linked = false;
+  if (!rw->writer_sem.cancel(&w)) {
+    rw->unlock();  // the last reader let us in: we hold the write lock
+    return;
+  }
+  // Announced but still waiting for readers: withdraw the announcement.
+  // The readers inside leave through the fast path once reader_count is
+  // non-negative again; the ones queued behind us are let in.
+  const std::int32_t inside = rw->reader_wait.exchange(0, std::memory_order_acq_rel);
+  const std::int32_t r =
+      rw->reader_count.fetch_add(rwmutex_core::kMaxReaders,
+                                 std::memory_order_acq_rel) +
+      rwmutex_core::kMaxReaders;
+  if (r > inside) rw->reader_sem.release(static_cast<std::uint32_t>(r - inside));
+  rw->writer.unlock();
+}
+
+void rw_read_op::cancel() noexcept {
+  if (!maybe_linked) return;
+  maybe_linked = false;
+  if (rw->reader_sem.cancel(&w)) {
+    // Still queued behind a writer: we never entered; uncount ourselves.
+    rw->reader_count.fetch_sub(1, std::memory_order_acq_rel);
+  } else {
+    rw->unlock_shared();  // the writer's unlock let us in: leave
+  }
 }
 
 bool advance_rw_lock(sync_op* base) noexcept {

@@ -119,9 +119,7 @@ struct rw_read_op : sync_op {
   explicit rw_read_op(rwmutex_core* core) noexcept
       : sync_op{&advance_rw_read}, rw(core) {}
   void begin() noexcept { counted = false; }
-  void cancel() noexcept {
-    if (maybe_linked) rw->reader_sem.cancel(&w);
-  }
+  void cancel() noexcept;
 
   rwmutex_core* rw;
   bool maybe_linked = false;  // w may be on reader_sem

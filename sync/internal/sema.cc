@@ -22,7 +22,7 @@ bool sema::acquire_or_enqueue(sync_waiter* w, bool lifo) noexcept {
   return false;
 }
 
-void sema::release(std::uint32_t n) noexcept {
+void sema::release(std::uint32_t n, std::int64_t* first_n) noexcept {
   // Wake in batches: tokens are copied under the lock and used after it
   // (wake_token.h), and a batch bounds the stack they take.
   constexpr std::uint32_t kBatch = 16;
@@ -33,6 +33,10 @@ void sema::release(std::uint32_t n) noexcept {
     while (n > 0 && k < kBatch) {
       sync_waiter* w = waiters_.grant_front();
       if (w == nullptr) break;
+      if (first_n != nullptr) {
+        *first_n = w->n;
+        first_n = nullptr;
+      }
       to_wake[k++] = w->who;
       --n;
     }
@@ -45,9 +49,11 @@ void sema::release(std::uint32_t n) noexcept {
   }
 }
 
-void sema::cancel(sync_waiter* w) noexcept {
+bool sema::cancel(sync_waiter* w) noexcept {
   spin_lock_guard guard(lock_);
-  if (w->queued) waiters_.remove(w);
+  if (!w->queued) return false;
+  waiters_.remove(w);
+  return true;
 }
 
 }  // namespace goro::internal

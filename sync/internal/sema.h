@@ -34,12 +34,15 @@ class sema {
   bool acquire_or_enqueue(sync_waiter* w, bool lifo) noexcept;
 
   // Hands one unit to the oldest waiter, or adds it to count if there is
-  // none; `n` times.
-  void release(std::uint32_t n = 1) noexcept;
+  // none; `n` times. If first_n is not null, the first waiter granted
+  // leaves its record's `n` there (untouched if nobody was waiting).
+  void release(std::uint32_t n = 1, std::int64_t* first_n = nullptr) noexcept;
 
-  // For a waiter's destructor: unlinks w if it is still linked (its frame
-  // is being destroyed while it waits, at runtime teardown).
-  void cancel(sync_waiter* w) noexcept;
+  // For a waiter's destructor (its frame is being destroyed while it waits,
+  // at runtime teardown): unlinks w and returns true if it is still
+  // waiting; returns false if a release has already granted it a unit
+  // that its owner will now never take, which the caller must undo.
+  bool cancel(sync_waiter* w) noexcept;
 
  private:
   spin_lock lock_;

@@ -58,7 +58,9 @@ void semaphore_core::release(std::int64_t n) {
 
 void semaphore_op::cancel() noexcept {
   if (!maybe_linked) return;
+  maybe_linked = false;
   bool regrant = false;
+  bool granted = false;
   {
     spin_lock_guard guard(s->lock);
     if (w.queued) {
@@ -66,9 +68,15 @@ void semaphore_op::cancel() noexcept {
       // the same when a context ends a wait).
       regrant = s->waiters.front() == &w;
       s->waiters.remove(&w);
+    } else {
+      granted = true;  // a release gave us w.n units we will never use
     }
   }
-  if (regrant) s->release(0);
+  if (granted) {
+    s->release(w.n);
+  } else if (regrant) {
+    s->release(0);
+  }
 }
 
 bool advance_semaphore(sync_op* base) noexcept {

@@ -37,6 +37,21 @@ void wait_group_op::check_reuse() const {
   }
 }
 
+void wait_group_op::cancel() noexcept {
+  if (!maybe_linked) return;
+  maybe_linked = false;
+  // Granted: the add that reached zero has reset the word already.
+  if (!wg->sem.cancel(&w)) return;
+  // Still waiting: withdraw from the waiter count, or the add that reaches
+  // zero would release a unit nobody takes, and a later wait would take
+  // it and return early.
+  std::uint64_t s = wg->state.load(std::memory_order_relaxed);
+  while (wait_group_core::waiters(s) > 0 &&
+         !wg->state.compare_exchange_weak(s, s - 1, std::memory_order_acq_rel,
+                                          std::memory_order_relaxed)) {
+  }
+}
+
 bool advance_wait_group(sync_op* base) noexcept {
   auto* op = static_cast<wait_group_op*>(base);
   wait_group_core* wg = op->wg;

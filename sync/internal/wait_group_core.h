@@ -56,9 +56,7 @@ bool advance_wait_group(sync_op* op) noexcept;
 struct wait_group_op : sync_op {
   explicit wait_group_op(wait_group_core* core) noexcept
       : sync_op{&advance_wait_group}, wg(core) {}
-  void cancel() noexcept {
-    if (maybe_linked) wg->sem.cancel(&w);
-  }
+  void cancel() noexcept;
   // After the wait: throws if the group was reused too early.
   void check_reuse() const;
 
