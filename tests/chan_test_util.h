@@ -8,6 +8,7 @@
 
 #include "goro/goro.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 
 namespace goro_test {
 
@@ -18,32 +19,12 @@ inline constexpr const char* kCloseOfClosed = "close of closed channel";
 
 }  // namespace goro_test
 
-// Runs `stmt` (which may co_await) and checks that it throws a
-// goro::channel_error whose what() is exactly `msg`.
-#define EXPECT_CHANNEL_ERROR(stmt, msg)                        \
-  do {                                                         \
-    std::string what_ = "(no exception)";                      \
-    try {                                                      \
-      stmt;                                                    \
-    } catch (const goro::channel_error& e) {                   \
-      what_ = e.what();                                        \
-    }                                                          \
-    EXPECT_EQ(what_, msg) << "from: " #stmt;                   \
-  } while (0)
+// A goro::channel_error whose what() is exactly `msg`.
+#define EXPECT_CHANNEL_ERROR(stmt, msg) \
+  EXPECT_ERROR_WHAT(stmt, goro::channel_error, msg)
 
-// Runs `stmt` (which may co_await) and checks that it throws a
-// std::logic_error that is not a goro::channel_error.
-#define EXPECT_MISUSE_ERROR(stmt)                              \
-  do {                                                         \
-    bool threw_ = false;                                       \
-    try {                                                      \
-      stmt;                                                    \
-    } catch (const goro::channel_error& e) {                   \
-      ADD_FAILURE() << "channel_error " << e.what();           \
-    } catch (const std::logic_error&) {                        \
-      threw_ = true;                                           \
-    }                                                          \
-    EXPECT_TRUE(threw_) << "no std::logic_error from: " #stmt; \
-  } while (0)
+// A std::logic_error that is not a goro::channel_error.
+#define EXPECT_MISUSE_ERROR(stmt) \
+  EXPECT_LOGIC_ERROR_NOT(stmt, goro::channel_error)
 
 #endif  // GORO_TESTS_CHAN_TEST_UTIL_H_

@@ -10,6 +10,8 @@
 #include <exception>
 #include <utility>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "goro/goro.h"
@@ -143,5 +145,34 @@ struct eager {
 };
 
 }  // namespace goro_test
+
+// Runs `stmt` (which may co_await) and checks that it throws an `Error`
+// whose what() is exactly `msg`.
+#define EXPECT_ERROR_WHAT(stmt, Error, msg)            \
+  do {                                                 \
+    std::string what_ = "(no exception)";              \
+    try {                                              \
+      stmt;                                            \
+    } catch (const Error& e) {                         \
+      what_ = e.what();                                \
+    }                                                  \
+    EXPECT_EQ(what_, msg) << "from: " #stmt;           \
+  } while (0)
+
+// Runs `stmt` (which may co_await) and checks that it throws a
+// std::logic_error that is not a `Domain` error (a misuse of the API, not a
+// Go-style error of the package).
+#define EXPECT_LOGIC_ERROR_NOT(stmt, Domain)                   \
+  do {                                                         \
+    bool threw_ = false;                                       \
+    try {                                                      \
+      stmt;                                                    \
+    } catch (const Domain& e) {                                \
+      ADD_FAILURE() << #Domain " " << e.what();                \
+    } catch (const std::logic_error&) {                        \
+      threw_ = true;                                           \
+    }                                                          \
+    EXPECT_TRUE(threw_) << "no std::logic_error from: " #stmt; \
+  } while (0)
 
 #endif  // GORO_TESTS_TEST_UTIL_H_
