@@ -78,7 +78,7 @@ class [[nodiscard]] mutex::lock_awaiter {
   lock_awaiter& operator=(const lock_awaiter&) = delete;
   ~lock_awaiter() { op_.cancel(); }
 
-  bool await_ready() noexcept { return op_.m->try_lock_fast(); }
+  bool await_ready() noexcept { return op_.m->lock_fast(); }
   template <class Promise>
   void await_suspend(std::coroutine_handle<Promise> h) {
     op_.begin();

@@ -2,6 +2,7 @@
 // The protocol is described in mutex_core.h.
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <cstdio>
 #include <cstdlib>
 
@@ -52,17 +53,6 @@ bool after_wake(mutex_lock_op* op) noexcept {
   // the waiter-count CASes of Gs arriving meanwhile.
   m->state.fetch_add(delta, std::memory_order_acquire);
   return true;
-}
-
-// Whether a G about to take the lock past a woken waiter should leave it
-// to that waiter instead: every kBargeCheckInterval barges, whether the
-// waiter has waited longer than the starvation threshold.
-bool woken_waiter_starves(mutex_core* m) noexcept {
-  const std::uint32_t b = m->barges.load(std::memory_order_relaxed) + 1;
-  m->barges.store(b, std::memory_order_relaxed);
-  if (b % mc::kBargeCheckInterval != 0) return false;
-  return now_ns() - m->woken_since.load(std::memory_order_relaxed) >
-         mc::kStarvationThresholdNs;
 }
 
 }  // namespace
@@ -122,11 +112,11 @@ bool advance_mutex_lock(sync_op* base) noexcept {
     }
     std::int32_t next = old;
     // Barge for the lock only in normal mode; in starvation mode it
-    // belongs to the head waiter. Nor past a woken waiter that has waited
-    // too long (mutex_core.h, "Starvation without preemption").
+    // belongs to the head waiter. Nor past a woken waiter that has been
+    // runnable too long (mutex_core.h, "Starvation without preemption").
     const bool free = (old & (mc::kLocked | mc::kStarving)) == 0;
     const bool defer = free && !op->awoke && (old & mc::kWoken) != 0 &&
-                       woken_waiter_starves(m);
+                       m->woken_waited_too_long();
     if (free && !defer) {
       next |= mc::kLocked;
     } else {
@@ -155,7 +145,6 @@ bool advance_mutex_lock(sync_op* base) noexcept {
     op->woken = true;
     op->maybe_linked = true;
     op->w.who = op->self;
-    op->w.n = op->wait_start;  // for unlock's woken_since
     if (!m->sem.acquire_or_enqueue(&op->w, lifo)) return false;
     // A unit was waiting for us: as if woken at once.
     op->woken = false;
@@ -163,6 +152,11 @@ bool advance_mutex_lock(sync_op* base) noexcept {
     if (after_wake(op)) return true;
     old = m->state.load(std::memory_order_relaxed);
   }
+}
+
+bool mutex_core::woken_waited_too_long() const noexcept {
+  return now_ns() - woken_since.load(std::memory_order_relaxed) >
+         kStarvationThresholdNs;
 }
 
 void mutex_core::unlock_slow(std::int32_t left) noexcept {
@@ -187,9 +181,10 @@ void mutex_core::unlock_slow(std::int32_t left) noexcept {
     // ACQ_REL: pairs with the waiters' count CASes.
     if (state.compare_exchange_weak(old, next, std::memory_order_acq_rel,
                                     std::memory_order_relaxed)) {
-      std::int64_t since = INT64_MAX;  // stays so if nobody was linked yet
-      sem.release(1, &since);
-      woken_since.store(since, std::memory_order_relaxed);
+      // A unit left in the count goes to a waiter that is still running
+      // (it has not parked yet): nobody to time.
+      woken_since.store(sem.release() != 0 ? now_ns() : std::numeric_limits<std::int64_t>::max(),
+                        std::memory_order_relaxed);
       return;
     }
   }
@@ -201,7 +196,7 @@ namespace goro {
 
 void mutex::lock_blocking() {
   internal::check_not_in_g("mutex::lock_blocking()");
-  if (core_.try_lock_fast()) return;
+  if (core_.lock_fast()) return;
   internal::mutex_lock_op op(&core_);
   op.begin();
   internal::block_on(&op, "mutex::lock_blocking()");

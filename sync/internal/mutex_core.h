@@ -33,9 +33,14 @@
 // queue behind a G that never parks (it relocks in a tight loop on the only
 // P) would never run, since goro does not preempt Gs, so the mutex could
 // never switch modes. So a G that takes the lock past a woken waiter looks,
-// every kBargeCheckInterval times, at how long that waiter has waited
-// (woken_since); past the threshold it queues behind it instead of barging,
-// parks, and lets the waiter run and take the lock.
+// every kBargeCheckInterval times, at how long that waiter has been
+// runnable without running (woken_since: when unlock woke it); past the
+// starvation threshold it queues behind it instead of barging, parks, and
+// lets the waiter run, take the lock and, having waited more than 1 ms,
+// switch the mutex to starvation mode if it must wait again. (Timing the
+// waiter's whole wait instead would make Gs defer all the time under heavy
+// contention, where every waiter is old but is stolen by an idle P soon
+// after its wake-up: that is the case Go's preemption never has to help.)
 //
 // Spinning. A waiter on a machine with other running Ps may spin a few
 // times (scheduler::lock_may_spin) before parking, setting kWoken so that
@@ -77,9 +82,9 @@ struct mutex_core {
 
   std::atomic<std::int32_t> state{0};
   sema sem;
-  // When the waiter that unlock woke last started waiting (steady clock,
-  // ns). A G that barges past it checks this now and then (see "Starvation
-  // without preemption" above).
+  // When unlock last woke a waiter (steady clock, ns). A G that barges
+  // past that waiter checks this now and then (see "Starvation without
+  // preemption" above).
   std::atomic<std::int64_t> woken_since{0};
   // Barges past a woken waiter, counted loosely (relaxed load and store;
   // lost increments only delay a check).
@@ -92,6 +97,39 @@ struct mutex_core {
                                          std::memory_order_acquire,
                                          std::memory_order_relaxed);
   }
+
+  // lock()'s path that does not suspend: the CAS from 0, and failing that
+  // (Gs wait, so the word is not 0) barging in normal mode while the lock
+  // is free, as the slow path would do first anyway, minus the suspension.
+  bool lock_fast() noexcept {
+    std::int32_t old = 0;
+    // ACQUIRE: pairs with unlock's RELEASE subtract.
+    if (state.compare_exchange_strong(old, kLocked, std::memory_order_acquire,
+                                      std::memory_order_relaxed)) {
+      return true;
+    }
+    while ((old & (kLocked | kStarving)) == 0) {
+      if ((old & kWoken) != 0 && woken_waiter_starves()) return false;
+      // ACQUIRE: as above.
+      if (state.compare_exchange_weak(old, old | kLocked,
+                                      std::memory_order_acquire,
+                                      std::memory_order_relaxed)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Whether a G about to take the lock past a woken waiter should leave it
+  // to that waiter instead ("Starvation without preemption"): every
+  // kBargeCheckInterval barges, whether the waiter has waited longer than
+  // the starvation threshold.
+  bool woken_waiter_starves() noexcept {
+    const std::uint32_t b = barges.load(std::memory_order_relaxed) + 1;
+    barges.store(b, std::memory_order_relaxed);
+    return b % kBargeCheckInterval == 0 && woken_waited_too_long();
+  }
+  bool woken_waited_too_long() const noexcept;
 
   bool try_lock() noexcept {
     std::int32_t old = state.load(std::memory_order_relaxed);

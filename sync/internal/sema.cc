@@ -22,10 +22,11 @@ bool sema::acquire_or_enqueue(sync_waiter* w, bool lifo) noexcept {
   return false;
 }
 
-void sema::release(std::uint32_t n, std::int64_t* first_n) noexcept {
+std::uint32_t sema::release(std::uint32_t n) noexcept {
   // Wake in batches: tokens are copied under the lock and used after it
   // (wake_token.h), and a batch bounds the stack they take.
   constexpr std::uint32_t kBatch = 16;
+  std::uint32_t woken = 0;
   while (n > 0) {
     wake_token to_wake[kBatch];
     std::uint32_t k = 0;
@@ -33,10 +34,6 @@ void sema::release(std::uint32_t n, std::int64_t* first_n) noexcept {
     while (n > 0 && k < kBatch) {
       sync_waiter* w = waiters_.grant_front();
       if (w == nullptr) break;
-      if (first_n != nullptr) {
-        *first_n = w->n;
-        first_n = nullptr;
-      }
       to_wake[k++] = w->who;
       --n;
     }
@@ -46,7 +43,9 @@ void sema::release(std::uint32_t n, std::int64_t* first_n) noexcept {
     }
     lock_.unlock();
     for (std::uint32_t i = 0; i < k; ++i) wake(to_wake[i]);
+    woken += k;
   }
+  return woken;
 }
 
 bool sema::cancel(sync_waiter* w) noexcept {

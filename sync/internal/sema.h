@@ -34,9 +34,8 @@ class sema {
   bool acquire_or_enqueue(sync_waiter* w, bool lifo) noexcept;
 
   // Hands one unit to the oldest waiter, or adds it to count if there is
-  // none; `n` times. If first_n is not null, the first waiter granted
-  // leaves its record's `n` there (untouched if nobody was waiting).
-  void release(std::uint32_t n = 1, std::int64_t* first_n = nullptr) noexcept;
+  // none; `n` times. Returns how many waiters it woke.
+  std::uint32_t release(std::uint32_t n = 1) noexcept;
 
   // For a waiter's destructor (its frame is being destroyed while it waits,
   // at runtime teardown): unlinks w and returns true if it is still
