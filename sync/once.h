@@ -19,8 +19,10 @@
 //    retry, catch inside f.
 //  - A call() from inside f on the same once waits forever (as in Go it
 //    deadlocks).
-//  - f is taken by reference and used only during the co_await; its result
-//    (if any) is discarded.
+//  - f is taken by reference and used only during the co_await, so
+//    co_await the call where it is made; f's result (if any) is discarded.
+//  - A runtime destroyed while f is suspended (runtime.h, Destruction)
+//    leaves the once not done: f neither returned nor threw.
 #ifndef GORO_SYNC_ONCE_H_
 #define GORO_SYNC_ONCE_H_
 
@@ -57,18 +59,21 @@ class once {
   task<> call_slow(F& f) {
     auto guard = co_await mu_.scoped_lock();
     if (done_.load(std::memory_order_relaxed)) co_return;
-    // Declared after the guard, so destroyed before it: done_ is set (even
-    // when f throws) before the lock is released, as Go's deferred store.
-    struct mark_done {
-      std::atomic<bool>* done;
-      // RELEASE: pairs with the fast path's ACQUIRE load.
-      ~mark_done() { done->store(true, std::memory_order_release); }
-    } mark{&done_};
-    if constexpr (internal::is_task_v<std::invoke_result_t<F&>>) {
-      co_await std::invoke(f);
-    } else {
-      std::invoke(f);
+    // done_ is set (even when f throws) before the guard releases the
+    // lock, as Go's deferred store. Not from a destructor: a frame
+    // destroyed while f is suspended (runtime teardown) has not run f.
+    // RELEASE (both stores): pairs with the fast path's ACQUIRE load.
+    try {
+      if constexpr (internal::is_task_v<std::invoke_result_t<F&>>) {
+        co_await std::invoke(f);
+      } else {
+        std::invoke(f);
+      }
+    } catch (...) {
+      done_.store(true, std::memory_order_release);
+      throw;
     }
+    done_.store(true, std::memory_order_release);
   }
 
   std::atomic<bool> done_{false};
@@ -86,7 +91,7 @@ class [[nodiscard]] once::call_awaiter {
   call_awaiter& operator=(const call_awaiter&) = delete;
 
   bool await_ready() const noexcept {
-    // ACQUIRE: pairs with mark_done's RELEASE store.
+    // ACQUIRE: pairs with call_slow's RELEASE stores.
     return o_->done_.load(std::memory_order_acquire);
   }
   template <class Promise>

@@ -1449,6 +1449,142 @@ TEST(Teardown, RWMutexForgetsDeadWaiters) {
   }
 }
 
+// Runs wake() (from this plain thread) while the only P of a runtime is
+// busy with a G that runs on for a while, and destroys the runtime before
+// that P is free again: a G woken by wake() is destroyed without having
+// run. `park` starts the Gs that must be parked first.
+template <class Park, class Wake>
+void wake_then_tear_down(Park park, Wake wake) {
+  // Declared before the runtime: the busy G uses them until it is gone.
+  std::atomic<bool> hog_in{false};
+  std::atomic<bool> go_on{false};
+  goro::runtime rt{goro::options{.procs = 1}};
+  park(rt);
+  still_blocked();  // every G park() started is parked now
+  rt.go([&]() -> task<> {
+    hog_in.store(true);
+    while (!go_on.load()) {
+    }
+    // Busy past the runtime's destruction, which waits for this G.
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    co_return;
+  });
+  wait_until([&] { return hog_in.load(); });
+  wake();  // the woken G goes to the run queue behind the busy one
+  go_on.store(true);
+}
+
+TEST(Teardown, MutexWaiterWokenButDestroyedPassesTheWakeupOn) {
+  goro::mutex mu;
+  mu.lock_blocking();
+  std::atomic<bool> thread_locked{false};
+  std::thread waiter;
+  wake_then_tear_down(
+      [&](goro::runtime& rt) {
+        rt.go([&]() -> task<> {
+          co_await mu.lock();
+          ADD_FAILURE() << "the woken G ran";
+          mu.unlock();
+        });
+        still_blocked();  // the G is first in line
+        waiter = std::thread([&] {
+          mu.lock_blocking();
+          thread_locked.store(true);
+          mu.unlock();
+        });
+      },
+      [&] { mu.unlock(); });  // wakes the G (normal mode), not the thread
+  // The G died holding the wake-up (kWoken): the thread must get it now.
+  wait_until([&] { return thread_locked.load(); });
+  waiter.join();
+  EXPECT_TRUE(mu.try_lock());
+  mu.unlock();
+}
+
+// Waits on c once, counting itself in `parked` first; then sets *woke, or
+// (woke null: a G that must be destroyed while it waits) reports a failure.
+task<> cond_waiter(goro::mutex* mu, goro::cond* c, std::atomic<int>* parked,
+                   std::atomic<bool>* woke) {
+  co_await mu->lock();
+  parked->fetch_add(1);
+  co_await c->wait(*mu);
+  if (woke != nullptr) {
+    woke->store(true);
+  } else {
+    ADD_FAILURE() << "a notified G that should have been destroyed ran";
+  }
+  mu->unlock();
+}
+
+TEST(Teardown, CondWaiterSignaledButDestroyedPassesTheSignalOn) {
+  goro::mutex mu;
+  goro::cond c;
+  std::atomic<int> parked{0};
+  std::atomic<bool> second_woke{false};
+  goro::runtime other{goro::options{.procs = 1}};
+  wake_then_tear_down(
+      [&](goro::runtime& rt) {
+        rt.go(cond_waiter, &mu, &c, &parked, nullptr);
+        wait_until([&] { return parked.load() == 1; });
+        other.go(cond_waiter, &mu, &c, &parked, &second_woke);
+        wait_until([&] { return parked.load() == 2; });
+      },
+      [&] { c.signal(); });  // notifies the first waiter only
+  // The first waiter died with the signal: the second must have it now.
+  wait_until([&] { return second_woke.load(); });
+  EXPECT_TRUE(mu.try_lock());
+  mu.unlock();
+}
+
+TEST(Teardown, CondBroadcastToADestroyedWaiterWakesNobodyElse) {
+  goro::mutex mu;
+  goro::cond c;
+  std::atomic<int> parked{0};
+  std::atomic<bool> late_woke{false};
+  goro::runtime other{goro::options{.procs = 1}};
+  wake_then_tear_down(
+      [&](goro::runtime& rt) {
+        rt.go(cond_waiter, &mu, &c, &parked, nullptr);
+        wait_until([&] { return parked.load() == 1; });
+      },
+      [&] { c.broadcast(); });
+  // A waiter that came after the broadcast is not woken by the dead one.
+  other.go(cond_waiter, &mu, &c, &parked, &late_woke);
+  wait_until([&] { return parked.load() == 2; });
+  still_blocked();
+  EXPECT_FALSE(late_woke.load()) << "a spurious wake-up";
+  c.signal();
+  wait_until([&] { return late_woke.load(); });
+}
+
+TEST(Teardown, OnceWhoseFDiedSuspendedIsNotDone) {
+  goro::once o;
+  goro::mutex never;  // f waits on it forever
+  never.lock_blocking();
+  {
+    goro::runtime rt{goro::options{.procs = 1}};
+    std::atomic<bool> in_f{false};
+    rt.go([&]() -> task<> {
+      co_await o.call([&]() -> task<> {
+        in_f.store(true);
+        co_await never.lock();
+        ADD_FAILURE() << "f went on";
+      });
+    });
+    wait_until([&] { return in_f.load(); });
+    still_blocked();
+  }
+  never.unlock();
+  // f neither returned nor threw: the next call runs its f.
+  bool ran = false;
+  goro::runtime rt{goro::options{.procs = 1}};
+  rt.block_on([&]() -> task<> { co_await o.call([&] { ran = true; }); });
+  EXPECT_TRUE(ran) << "a once whose f was destroyed mid-way counts as done";
+}
+
 // =========================================================== death tests
 
 class SyncDeath : public ::testing::Test {

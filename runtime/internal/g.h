@@ -110,7 +110,8 @@ struct g {
   // took ends the process when the G is released (a Go panic).
   bool exception_observed = false;
   // Run park_fn again before resuming (see "Waits that take several steps").
-  // Written by the G's park function while it owns the G.
+  // Set by the G itself when it suspends into such a wait (sync_op.h,
+  // await_on), cleared by the M when park_fn ends the wait.
   bool repark = false;
 };
 static_assert(sizeof(void*) != 8 || sizeof(g) == 88, "g grew: see above");

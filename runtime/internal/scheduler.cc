@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <exception>
 #include <string>
+#include <thread>
 
 #include "goro/runtime/internal/futex.h"
 #include "goro/task/internal/promise.h"
@@ -222,7 +223,10 @@ bool scheduler::lock_may_spin(int iter) noexcept {
   // Relaxed: a heuristic; a stale answer only costs a spin or a park.
   const int busy = s->procs_ - s->npidle_.load(std::memory_order_relaxed) -
                    s->nmspinning_.load(std::memory_order_relaxed);
-  if (s->procs_ <= 1 || busy <= 1) return false;
+  // Go's canSpin: a single-CPU machine never spins (the holder cannot be
+  // running meanwhile), nor does a runtime with no other busy P.
+  static const bool single_cpu = std::thread::hardware_concurrency() <= 1;
+  if (single_cpu || s->procs_ <= 1 || busy <= 1) return false;
   const processor* pp = m->p;
   return pp->runnext.load(std::memory_order_relaxed) == nullptr &&
          pp->runq.empty();

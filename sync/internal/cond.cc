@@ -11,12 +11,23 @@ namespace goro::internal {
 void cond_wait_op::cancel() noexcept {
   if (maybe_linked) {
     maybe_linked = false;
-    spin_lock_guard guard(c->lock);
-    if (w.queued) {
-      // Never notified: its ticket must not swallow a later signal.
-      c->waiters.remove(&w);
-      c->dead_tickets.push_back(static_cast<std::uint64_t>(w.n));
+    bool pass_on;
+    {
+      spin_lock_guard guard(c->lock);
+      if (w.queued) {
+        // Never notified: its ticket must not swallow a later signal.
+        // (Teardown only; if this allocation fails, noexcept terminates.)
+        c->waiters.remove(&w);
+        c->dead_tickets.push_back(static_cast<std::uint64_t>(w.n));
+        pass_on = false;
+      } else {
+        // Notified, but destroyed before it could run. A broadcast woke
+        // the others anyway; a signal meant "wake one", and that one is
+        // gone, so hand the signal to the next waiter.
+        pass_on = w.signaled;
+      }
     }
+    if (pass_on) c->signal();
   }
   relock.cancel();
 }
@@ -39,7 +50,6 @@ bool advance_cond_wait(sync_op* base) noexcept {
         op->stage = cond_wait_op::kNotified;
         op->maybe_linked = true;
         op->w.who = op->self;
-        op->w.granted = false;
         c->waiters.push_back(&op->w);
         c->lock.unlock();  // publishes the G: op may be gone from here on
         return false;
@@ -84,7 +94,7 @@ void cond_core::signal() noexcept {
     for (sync_waiter* w = waiters.front(); w != nullptr; w = w->next) {
       if (static_cast<std::uint64_t>(w->n) == t) {
         waiters.remove(w);
-        w->granted = true;
+        w->signaled = true;
         to_wake = w->who;
         break;
       }
@@ -119,7 +129,7 @@ void cond_core::broadcast() noexcept {
         sync_waiter* w = waiters.front();
         if (w == nullptr || static_cast<std::uint64_t>(w->n) >= limit) break;
         waiters.remove(w);
-        w->granted = true;
+        w->signaled = false;
         to_wake[k++] = w->who;
       }
     }

@@ -61,9 +61,19 @@ void mutex_lock_op::cancel() noexcept {
   if (!maybe_linked) return;
   maybe_linked = false;
   if (m->sem.cancel(&w)) {
-    // Still queued: withdraw from the waiter count.
-    m->state.fetch_sub(std::int32_t{1} << mc::kWaiterShift,
-                       std::memory_order_acq_rel);
+    // Still queued: withdraw from the waiter count. The last waiter gone
+    // also ends starvation mode (as after_wake's last waiter does), or
+    // try_lock would keep failing on a mutex nobody waits for; no hand-off
+    // can be under way, since the waiter it went to would still count.
+    std::int32_t old = m->state.load(std::memory_order_relaxed);
+    std::int32_t next;
+    do {
+      next = old - (std::int32_t{1} << mc::kWaiterShift);
+      if ((next >> mc::kWaiterShift) == 0) next &= ~mc::kStarving;
+      // ACQ_REL: as the waiter-count CASes in advance_mutex_lock.
+    } while (!m->state.compare_exchange_weak(old, next,
+                                             std::memory_order_acq_rel,
+                                             std::memory_order_relaxed));
     return;
   }
   // An unlock already chose this waiter.
@@ -77,8 +87,12 @@ void mutex_lock_op::cancel() noexcept {
     m->unlock();
   } else {
     // Woken to compete (normal mode): give the kWoken claim back, or no
-    // unlock would wake anyone again.
-    m->state.fetch_and(~mc::kWoken, std::memory_order_acq_rel);
+    // unlock would wake anyone again; and since the unlock that woke us
+    // left the next wake-up to us, pass it on if the mutex is free now.
+    const std::int32_t left =
+        m->state.fetch_and(~mc::kWoken, std::memory_order_acq_rel) &
+        ~mc::kWoken;
+    m->wake_waiter(left);
   }
 }
 
@@ -130,6 +144,10 @@ bool advance_mutex_lock(sync_op* base) noexcept {
         sync_fatal("sync: inconsistent mutex state");
       }
       next &= ~mc::kWoken;  // we are awake; give the claim back
+      // Nor is a woken waiter waiting to run any more. Stored before the
+      // CAS: while we hold kWoken no unlock wakes anyone, so this cannot
+      // overwrite the time of a later wake-up.
+      m->woken_since.store(mc::kNobodyWoken, std::memory_order_relaxed);
     }
     // ACQ_REL: ACQUIRE for the case that takes the lock (pairs with
     // unlock's RELEASE), RELEASE for the waiter-count transitions.
@@ -169,7 +187,10 @@ void mutex_core::unlock_slow(std::int32_t left) noexcept {
     sem.release();
     return;
   }
-  std::int32_t old = left;
+  wake_waiter(left);
+}
+
+void mutex_core::wake_waiter(std::int32_t old) noexcept {
   for (;;) {
     // Nobody to wake, or somebody is already awake or spinning, or the
     // lock was taken meanwhile (its holder will do the waking): done.
@@ -183,7 +204,8 @@ void mutex_core::unlock_slow(std::int32_t left) noexcept {
                                     std::memory_order_relaxed)) {
       // A unit left in the count goes to a waiter that is still running
       // (it has not parked yet): nobody to time.
-      woken_since.store(sem.release() != 0 ? now_ns() : std::numeric_limits<std::int64_t>::max(),
+      const bool woke = sem.release() != 0;
+      woken_since.store(woke ? now_ns() : kNobodyWoken,
                         std::memory_order_relaxed);
       return;
     }

@@ -85,7 +85,9 @@ struct mutex_core {
   // When unlock last woke a waiter (steady clock, ns). A G that barges
   // past that waiter checks this now and then (see "Starvation without
   // preemption" above).
-  std::atomic<std::int64_t> woken_since{0};
+  // kNobodyWoken when no woken waiter is pending.
+  static constexpr std::int64_t kNobodyWoken = INT64_MAX;
+  std::atomic<std::int64_t> woken_since{kNobodyWoken};
   // Barges past a woken waiter, counted loosely (relaxed load and store;
   // lost increments only delay a check).
   std::atomic<std::uint32_t> barges{0};
@@ -154,6 +156,11 @@ struct mutex_core {
   }
 
   void unlock_slow(std::int32_t left) noexcept;
+
+  // unlock_slow's normal-mode half: if `old` (a recent value of state)
+  // shows waiters and nobody holding the lock, awake or spinning, claim
+  // kWoken and wake the head waiter.
+  void wake_waiter(std::int32_t old) noexcept;
 };
 
 // One `co_await m.lock()` (or lock_blocking) that did not get the lock at

@@ -12,7 +12,6 @@ bool sema::acquire_or_enqueue(sync_waiter* w, bool lifo) noexcept {
     lock_.unlock();
     return true;
   }
-  w->granted = false;
   if (lifo) {
     waiters_.push_front(w);
   } else {
@@ -32,7 +31,7 @@ std::uint32_t sema::release(std::uint32_t n) noexcept {
     std::uint32_t k = 0;
     lock_.lock();
     while (n > 0 && k < kBatch) {
-      sync_waiter* w = waiters_.grant_front();
+      sync_waiter* w = waiters_.pop_front();
       if (w == nullptr) break;
       to_wake[k++] = w->who;
       --n;

@@ -47,7 +47,6 @@ void semaphore_core::release(std::int64_t n) {
         if (w == nullptr || size - cur < w->n) break;
         cur += w->n;
         waiters.remove(w);
-        w->granted = true;
         to_wake[k++] = w->who;
       }
     }
@@ -94,7 +93,6 @@ bool advance_semaphore(sync_op* base) noexcept {
   }
   op->maybe_linked = true;
   op->w.who = op->self;
-  op->w.granted = false;
   s->waiters.push_back(&op->w);
   s->lock.unlock();  // publishes the waiter: op may be gone from here on
   return false;

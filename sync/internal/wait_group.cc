@@ -26,7 +26,10 @@ void wait_group_core::add(std::int64_t delta) {
   if (state.load(std::memory_order_relaxed) != s) {
     throw sync_error("sync: WaitGroup misuse: Add called concurrently with Wait");
   }
-  state.store(0, std::memory_order_relaxed);
+  // RELEASE: a wait() that loads this 0 (ACQUIRE) and returns at once must
+  // see what every done() before it did; a plain store would end the
+  // release sequence of their ACQ_REL adds.
+  state.store(0, std::memory_order_release);
   sem.release(w);
 }
 

@@ -7,14 +7,15 @@
 //
 // Who may touch a record. Its owner fills it in before linking it; once it
 // is linked, only a holder of the queue's lock touches it: a waker unlinks
-// it, sets `granted` (what the owner was waiting for is now the owner's:
-// a semaphore count, the mutex in starvation mode, a semaphore's weight, a
-// cond notification), copies `who` into a wake_token, releases the lock and
+// it (whatever the owner was waiting for is now the owner's: a semaphore
+// count, the mutex in starvation mode, a semaphore's weight, a cond
+// notification), copies `who` into a wake_token, releases the lock and
 // wakes through the copy (runtime/internal/wake_token.h). The owner reads
 // the record again only after its wake-up, which orders the waker's writes
-// before the reads.
+// before the reads; or, at teardown, under the queue's lock (`queued` says
+// whether a waker got there first).
 //
-// Order. A queue is FIFO (push_back, grant_front); push_front exists for the
+// Order. A queue is FIFO (push_back, pop_front); push_front exists for the
 // mutex, whose woken waiter that lost the race to a newcomer goes back to
 // the head (Go's lifo flag), so it is not pushed behind later arrivals.
 #ifndef GORO_SYNC_INTERNAL_WAIT_QUEUE_H_
@@ -35,18 +36,15 @@ struct sync_waiter {
   wake_token who;     // whom to wake; set by the owner before linking
   std::int64_t n;     // semaphore weight, or cond ticket; set by the owner
   bool queued;        // linked on a queue (under its lock); set by push/remove
-  bool granted;       // set false before linking, true by the waker
+  bool signaled;      // cond only: notified by signal (not broadcast)
 };
 
 class wait_queue : public intrusive_list<sync_waiter> {
  public:
-  // Unlinks the oldest record and marks it granted; null if none.
-  sync_waiter* grant_front() noexcept {
+  // Unlinks the oldest record; null if none.
+  sync_waiter* pop_front() noexcept {
     sync_waiter* w = front();
-    if (w != nullptr) {
-      remove(w);
-      w->granted = true;
-    }
+    if (w != nullptr) remove(w);
     return w;
   }
 };
