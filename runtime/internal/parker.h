@@ -7,10 +7,9 @@
 // wake a particular M (under the scheduler lock) and may call unpark() before
 // that M has actually gone to sleep.
 //
-// This is the only place an M blocks when idle. A later netpoller/timer
-// integration replaces the futex wait of *one* idle M by epoll_wait with the
-// earliest timer as timeout (Go's netpoll(delay)); park_for() is the timed
-// form it builds on, and the interface stays park/unpark.
+// This is where an idle M blocks, except the one that sleeps until the
+// earliest timer: that one waits in the poller (poller.h, Go's
+// netpoll(delay)) instead, so that the other idle Ms need no deadline.
 //
 // Ordering: unpark's exchange is RELEASE, park's exchange is ACQUIRE; they
 // pair, so whatever the waker wrote before unpark() (e.g. machine::next_p) is

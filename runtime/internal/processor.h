@@ -22,6 +22,7 @@
 #include "absl/base/optimization.h"
 #include "goro/runtime/internal/g.h"
 #include "goro/runtime/internal/run_queue.h"
+#include "goro/runtime/internal/timer_heap.h"
 
 namespace goro::internal {
 
@@ -72,6 +73,9 @@ struct processor {
   std::uint64_t end_id = 0;
 
   processor* idle_link = nullptr;  // scheduler idle list (under its lock)
+
+  // Timers armed by Gs on this P (timer_heap.h); its own lock.
+  timer_heap timers;
 
   processor_counters counters;
 };

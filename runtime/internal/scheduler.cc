@@ -1,5 +1,7 @@
 #include "goro/runtime/internal/scheduler.h"
 
+#include <sys/prctl.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -90,6 +92,7 @@ scheduler::~scheduler() {
     stopping_.store(true, std::memory_order_seq_cst);
     for (auto& m : all_ms_) m->park.unpark();
   }
+  poller_.wake();  // the poller, if any, sleeps there
   // No M is created once stopping_ is set (startm checks it under mu_).
   for (auto& m : all_ms_) m->thread.join();
 
@@ -119,6 +122,9 @@ scheduler::~scheduler() {
       }
     }
   }
+  // Timers still armed (their owners outlive the runtime, or armed them
+  // from the destructors above) will never fire: tell their owners.
+  for (auto& p : ps_) p->timers.detach_all();
   // The g structs go with g_blocks_.
 }
 
@@ -486,6 +492,8 @@ g* scheduler::spin_for_work(processor* pp) {
     if (!global_.empty()) {
       if (g* gp = global_get(pp, 0)) return gp;
     }
+    // Every P's expired timers (Go's stealWork runs its victims').
+    if (g* gp = run_timers_for(pp)) return gp;
     if (stopping_.load(std::memory_order_relaxed)) return nullptr;
     if (std::chrono::steady_clock::now() >= deadline) return nullptr;
     for (int i = 0; i < pause; ++i) cpu_relax();
@@ -592,6 +600,9 @@ void scheduler::pidleput_locked(processor* pp) noexcept {
 
 void scheduler::m_main(machine* m) {
   tls_machine = m;
+  // 1 ns of timer slack instead of the default 50 us: the poller's epoll
+  // timeout is a timer's due time (poller.h, "Precision").
+  prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
   {
     std::lock_guard<std::mutex> lock(mu_);
     m->p = m->next_p;
@@ -619,6 +630,13 @@ g* scheduler::find_runnable(machine* m, bool* inherit) {
     }
     processor* pp = m->p;
     *inherit = false;
+
+    // 0. This P's expired timers (one relaxed load when there are none).
+    const std::int64_t due = pp->timers.earliest_hint();
+    if (due != kNever) {
+      const std::int64_t now = nanotime();
+      if (due <= now) pp->timers.run_expired(now);
+    }
 
     // 1. Fairness: now and then the global queue goes first.
     if (pp->schedtick % kGlobalCheckInterval == 0 && !global_.empty()) {
@@ -675,18 +693,125 @@ g* scheduler::find_runnable(machine* m, bool* inherit) {
         // No idle P: every P is held by a running M, which will find it.
       }
     }
-    if (m->p != nullptr) continue;
-
-    // Sleep until startm() hands us a P (or the runtime stops).
-    m->park.park();
-    std::lock_guard<std::mutex> lock(mu_);
-    if (m->next_p != nullptr) {
+    // Sleep until startm() hands us a P (or the runtime stops), or, as the
+    // poller, until the earliest timer.
+    while (m->p == nullptr) {
+      if (stopping_.load(std::memory_order_acquire)) return nullptr;
+      if (poll(m)) continue;  // back with a P, or on the idle list again
+      m->park.park();
+      std::lock_guard<std::mutex> lock(mu_);
+      if (m->next_p == nullptr) return nullptr;  // woken for shutdown
       m->p = m->next_p;
       m->spinning = m->next_spinning;
       m->next_p = nullptr;
     }
-    // Otherwise woken for shutdown: m->p stays null and the loop exits.
   }
+}
+
+// ------------------------------------------------------------------ timers
+
+void scheduler::add_timer(timer* t, std::int64_t when) {
+  machine* m = current_machine();
+  processor* pp =
+      (m != nullptr && m->sched == this && m->p != nullptr) ? m->p
+                                                            : ps_[0].get();
+  if (pp->timers.add(t, when)) timer_added(when);
+}
+
+void scheduler::timer_added(std::int64_t when) {
+  // seq_cst: the load half of handshake (c); the store half was the heap's
+  // publish of its earliest.
+  const std::int64_t pu = poll_until_.load(std::memory_order_seq_cst);
+  if (pu != 0) {
+    if (when < pu) poller_.wake();
+    return;
+  }
+  wakep();
+}
+
+std::int64_t scheduler::earliest_timer() const noexcept {
+  std::int64_t e = kNever;
+  for (const auto& p : ps_) {
+    const std::int64_t w = p->timers.earliest();  // seq_cst: handshake (c)
+    if (w < e) e = w;
+  }
+  return e;
+}
+
+bool scheduler::run_all_timers() noexcept {
+  std::int64_t now = 0;
+  bool ran = false;
+  for (const auto& p : ps_) {
+    const std::int64_t due = p->timers.earliest_hint();
+    if (due == kNever) continue;
+    if (now == 0) now = nanotime();
+    if (due <= now) ran |= p->timers.run_expired(now) != 0;
+  }
+  return ran;
+}
+
+g* scheduler::run_timers_for(processor* pp) {
+  if (!run_all_timers()) return nullptr;
+  bool inherit;
+  return runq_get(pp, &inherit);  // what the timers readied, if anything
+}
+
+// The idle loop's sleep as the poller (see "Timers" in scheduler.h). m holds
+// no P and is on the idle M list. Returns false if m should rather park on
+// its parker (no timers, another M polls, or startm has just chosen m);
+// true after a poll, with m holding a P, or back on the idle list.
+bool scheduler::poll(machine* m) {
+  // After giving the P up (npidle+1) and spinning down: handshake (c).
+  const std::int64_t next = earliest_timer();
+  if (next == kNever) return false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (m->next_p != nullptr || stopping_.load(std::memory_order_relaxed)) {
+      return false;  // startm chose m: park() returns at once
+    }
+    std::int64_t other = 0;
+    // seq_cst: publishes our deadline before the re-check below.
+    if (!poll_until_.compare_exchange_strong(other, next,
+                                             std::memory_order_seq_cst)) {
+      if (next < other) poller_.wake();  // it will look again
+      return false;
+    }
+    unlink_idle_m_locked(m);
+  }
+  std::int64_t deadline = next;
+  for (;;) {
+    // Timers armed since the last look: their adders compared with an older
+    // poll_until_ (or saw none), so look again now that it is published.
+    deadline = std::min(deadline, earliest_timer());
+    poller_.wait_until(deadline);
+    if (stopping_.load(std::memory_order_acquire)) break;
+    // Woken early for a timer that is not due yet (an earlier one was
+    // armed, or the deadline's timer was stopped): keep polling, for the
+    // new earliest, without taking a P.
+    const std::int64_t now = nanotime();
+    deadline = earliest_timer();
+    if (deadline <= now || deadline == kNever) break;
+    // seq_cst: the new deadline, published before the look at the top.
+    poll_until_.store(deadline, std::memory_order_seq_cst);
+  }
+  // seq_cst: from here adders see no poller and wakep() instead; the loads
+  // in run_all_timers and the next poll() come after.
+  poll_until_.store(0, std::memory_order_seq_cst);
+  processor* pp = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_.load(std::memory_order_relaxed)) pp = pidleget_locked();
+    if (pp != nullptr) {
+      m->p = pp;
+    } else {
+      m->idle_link = midle_;
+      midle_ = m;
+    }
+  }
+  // With a P, the readied Gs go to its runnext (find_runnable finds them);
+  // without one, to the global queue.
+  run_all_timers();
+  return true;
 }
 
 void scheduler::unlink_idle_m_locked(machine* m) noexcept {

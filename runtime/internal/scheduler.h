@@ -19,13 +19,17 @@
 //    to the global queue (global_queue.h).
 //
 // find_runnable, in order (an M holding P):
+//  0. run this P's expired timers (their Gs land in runnext);
 //  1. every 61st fresh time slice, one G from the global queue (fairness);
 //  2. runnext, then the local ring;
 //  3. a batch from the global queue;
 //  4. spinning: steal half of another P's ring (4 rounds over the Ps in
 //     random order; the last round also takes a victim's runnext), and keep
-//     trying, with the global queue, for up to kSpinFor;
-//  5. give the P up (idle list) and sleep on the M's parker.
+//     trying, with the global queue and every P's expired timers, for up
+//     to kSpinFor;
+//  5. give the P up (idle list) and sleep: on the poller until the earliest
+//     timer if timers are pending and no other M polls, else on the M's
+//     parker.
 //
 // Spinning Ms. An M looking for work to steal is "spinning". Spinning burns
 // CPU, so at most about half the busy Ps may have a spinner:
@@ -68,10 +72,32 @@
 //  under the scheduler lock and hands it the P through machine::next_p
 //  before unpark(); parker keeps the token if the M has not slept yet.
 //
+// Timers (timer_heap.h). Each P has a heap; an M runs its own P's expired
+// timers at every find_runnable, and a spinning M everyone's. When an M
+// has nothing to run, and timers are pending, one M, the poller, sleeps in
+// poller_ (epoll) until the earliest of them: it leaves the idle M list
+// (startm must not pick it; it wakes only through poller_) and publishes
+// its deadline in poll_until_. When it wakes it takes an idle P if there
+// is one and runs every expired timer, or runs them without a P (their Gs
+// then go to the global queue), and goes back to the idle loop. At most
+// one M polls; the others sleep on their parkers with no deadline.
+//  Why no timer is missed, handshake (c), Dekker-style like (a) and (b):
+//  adding a timer that becomes its heap's earliest stores `earliest`
+//  (seq_cst), then loads poll_until_ (seq_cst): a poller whose deadline is
+//  later is woken (poller_.wake()); with no poller, wakep() starts an M if
+//  a P is idle and nobody spins. On the other side, an M about to sleep
+//  gives its P up (npidle+1, seq_cst), stops spinning (seq_cst), and only
+//  then loads every heap's earliest (seq_cst); an M that becomes the
+//  poller publishes poll_until_ (seq_cst CAS) and then loads them again.
+//  So either the adder sees a poller and wakes it, or sees nobody and
+//  starts one, or the M about to sleep sees the timer.
+//
 // Rejected alternatives: one M permanently bound per P (simpler, but a later
 // blocking-syscall/stackful issue needs Ms that hand their P off), a single
-// shared queue (contention on every spawn), and a separate timer thread (Go
-// runs timers from the scheduler; the parker is where epoll_wait will go).
+// shared queue (contention on every spawn), a separate timer thread (a
+// thread switch on every expiry; Go runs timers from the scheduler), and
+// every idle M sleeping with a timeout (they would all wake for each
+// timer).
 #ifndef GORO_RUNTIME_INTERNAL_SCHEDULER_H_
 #define GORO_RUNTIME_INTERNAL_SCHEDULER_H_
 
@@ -87,7 +113,9 @@
 #include "goro/runtime/internal/g.h"
 #include "goro/runtime/internal/global_queue.h"
 #include "goro/runtime/internal/parker.h"
+#include "goro/runtime/internal/poller.h"
 #include "goro/runtime/internal/processor.h"
+#include "goro/runtime/internal/timer_heap.h"
 #include "goro/runtime/stats.h"
 
 namespace goro::internal {
@@ -155,6 +183,12 @@ class scheduler {
   // Drops one reference to gp; the last one releases its frame and struct.
   void drop_ref(g* gp) noexcept;
 
+  // Arms t (on no heap) to fire at `when` (nanotime): on the heap of the
+  // caller's P if the caller is an M of this runtime, else on P 0's; then
+  // makes sure some M will wake up for it ("Timers" above). Disarm with
+  // timer_heap::stop.
+  void add_timer(timer* t, std::int64_t when);
+
   // Park commit for `me` joining `target` (runs on me's M, me suspended).
   g* join_park(g* me, g* target);
 
@@ -183,6 +217,12 @@ class scheduler {
   g* spin_for_work(processor* pp);
   bool any_work() const noexcept;
 
+  void timer_added(std::int64_t when);
+  std::int64_t earliest_timer() const noexcept;
+  bool run_all_timers() noexcept;
+  g* run_timers_for(processor* pp);
+  bool poll(machine* m);
+
   void wakep();
   void wake_for_global();
   void startm(processor* pp, bool spinning);
@@ -203,6 +243,11 @@ class scheduler {
   alignas(64) std::atomic<std::int32_t> npidle_{0};
   std::atomic<std::int32_t> nmspinning_{0};
   std::atomic<bool> stopping_{false};
+
+  // The poller: the one M without a P that sleeps until the earliest timer
+  // (or a wake-up). poll_until_ is its deadline, 0 while no M polls.
+  poller poller_;
+  alignas(64) std::atomic<std::int64_t> poll_until_{0};
   bool teardown_ = false;  // set once every M has exited
 
   // Guards the idle lists, the M list and the g blocks.
