@@ -26,6 +26,7 @@
 #include "goro/chan/chan.h"
 #include "goro/chan/channel_error.h"
 #include "goro/chan/select.h"
+#include "goro/context/context.h"
 #include "goro/runtime/join_handle.h"
 #include "goro/runtime/runtime.h"
 #include "goro/runtime/spawn.h"
@@ -42,5 +43,8 @@
 #include "goro/sync/unique_lock.h"
 #include "goro/sync/wait_group.h"
 #include "goro/task/task.h"
+#include "goro/timer/sleep.h"
+#include "goro/timer/ticker.h"
+#include "goro/timer/timer.h"
 
 #endif  // GORO_GORO_H_

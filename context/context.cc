@@ -1,0 +1,173 @@
+// goro::context: the tree of cancelable nodes behind the handles.
+//
+// A node per with_cancel/with_deadline context. It holds its parent
+// strongly (a child keeps its ancestors alive, as in Go) and its children
+// weakly, keyed by address: a parent must not keep abandoned children
+// alive, and a child whose last handle goes away unlinks itself in its
+// destructor. Cancelling a node, under its mutex, stores err and takes its
+// children and its deadline timer out; then, without the lock, it closes
+// done, cancels the children (each takes its own lock: locks are taken
+// parent to child, never the other way, except for a child unlinking
+// itself from its parent, which holds no lock of its own meanwhile), unlinks
+// itself from its parent and stops the timer.
+//
+// err is an atomic stored (RELEASE) before done is closed; err() loads it
+// with ACQUIRE. A G that saw done closed therefore sees err set (the close
+// also happens before the receive that observes it).
+#include "goro/context/context.h"
+
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <utility>
+
+namespace goro {
+
+namespace internal {
+
+struct context_node {
+  std::shared_ptr<context_node> parent;  // null: background
+  std::int64_t deadline = kNever;        // own or inherited; kNever: none
+  chan<std::monostate> done = make_chan<std::monostate>();
+  std::atomic<context_error::kind> err{context_error::kind::none};
+
+  std::mutex mu;
+  // Guarded by mu; emptied by cancel.
+  std::unordered_map<context_node*, std::weak_ptr<context_node>> children;
+  std::optional<goro::timer> deadline_timer;
+
+  ~context_node() {
+    if (parent != nullptr) parent->remove_child(this);
+    if (deadline_timer) deadline_timer->stop();
+  }
+
+  void remove_child(context_node* child) {
+    std::lock_guard<std::mutex> lock(mu);
+    children.erase(child);
+  }
+};
+
+namespace {
+
+void cancel(const std::shared_ptr<context_node>& n, context_error::kind k,
+            bool unlink_from_parent) {
+  std::unordered_map<context_node*, std::weak_ptr<context_node>> kids;
+  std::optional<goro::timer> t;
+  {
+    std::lock_guard<std::mutex> lock(n->mu);
+    if (n->err.load(std::memory_order_relaxed) != context_error::kind::none) {
+      return;  // ended already: err never changes
+    }
+    // RELEASE: pairs with err()'s ACQUIRE load.
+    n->err.store(k, std::memory_order_release);
+    kids.swap(n->children);
+    t.swap(n->deadline_timer);
+  }
+  n->done.close();
+  for (auto& [raw, weak] : kids) {
+    // The child's own parent link is left: this node no longer lists it.
+    if (std::shared_ptr<context_node> child = weak.lock()) {
+      cancel(child, k, /*unlink_from_parent=*/false);
+    }
+  }
+  if (unlink_from_parent && n->parent != nullptr) {
+    n->parent->remove_child(n.get());
+  }
+  if (t) t->stop();
+}
+
+}  // namespace
+
+std::pair<context, cancel_func> derive_context(
+    const context& parent, std::optional<std::int64_t> deadline_ns) {
+  auto n = std::make_shared<context_node>();
+  n->parent = parent.n_;
+  const std::int64_t inherited =
+      parent.n_ != nullptr ? parent.n_->deadline : kNever;
+  // A deadline no earlier than the parent's adds nothing (Go's
+  // WithDeadline then behaves as WithCancel).
+  const bool own_deadline = deadline_ns && *deadline_ns < inherited;
+  n->deadline = own_deadline ? *deadline_ns : inherited;
+
+  if (parent.n_ != nullptr) {
+    context_error::kind parent_err;
+    {
+      std::lock_guard<std::mutex> lock(parent.n_->mu);
+      parent_err = parent.n_->err.load(std::memory_order_relaxed);
+      if (parent_err == context_error::kind::none) {
+        parent.n_->children.emplace(n.get(), n);
+      }
+    }
+    if (parent_err != context_error::kind::none) {
+      cancel(n, parent_err, /*unlink_from_parent=*/false);
+      return {context(n), cancel_func(n)};
+    }
+  }
+  if (own_deadline) {
+    const std::int64_t left = n->deadline - nanotime();
+    if (left <= 0) {
+      cancel(n, context_error::kind::deadline_exceeded, true);
+    } else {
+      std::weak_ptr<context_node> weak = n;
+      goro::timer t = after_func(std::chrono::nanoseconds(left), [weak] {
+        if (std::shared_ptr<context_node> s = weak.lock()) {
+          cancel(s, context_error::kind::deadline_exceeded, true);
+        }
+      });
+      std::unique_lock<std::mutex> lock(n->mu);
+      if (n->err.load(std::memory_order_relaxed) ==
+          context_error::kind::none) {
+        n->deadline_timer.emplace(std::move(t));
+      } else {
+        lock.unlock();
+        t.stop();  // canceled meanwhile (by the parent)
+      }
+    }
+  }
+  return {context(n), cancel_func(n)};
+}
+
+std::size_t context_children(const context& ctx) {
+  if (ctx.n_ == nullptr) return 0;
+  std::lock_guard<std::mutex> lock(ctx.n_->mu);
+  return ctx.n_->children.size();
+}
+
+}  // namespace internal
+
+const char* context_error::message() const noexcept {
+  switch (k_) {
+    case kind::canceled:
+      return "context canceled";
+    case kind::deadline_exceeded:
+      return "context deadline exceeded";
+    case kind::none:
+      break;
+  }
+  return "";
+}
+
+const chan<std::monostate>& context::done() const noexcept {
+  static const chan<std::monostate> nil_chan;
+  return n_ != nullptr ? n_->done : nil_chan;
+}
+
+context_error context::err() const noexcept {
+  if (n_ == nullptr) return context_error();
+  // ACQUIRE: pairs with cancel's RELEASE store.
+  return context_error(n_->err.load(std::memory_order_acquire));
+}
+
+std::optional<time_point> context::deadline() const noexcept {
+  if (n_ == nullptr || n_->deadline == internal::kNever) return std::nullopt;
+  return internal::to_steady_time(n_->deadline);
+}
+
+void cancel_func::operator()() const noexcept {
+  if (n_ != nullptr) {
+    internal::cancel(n_, context_error::kind::canceled,
+                     /*unlink_from_parent=*/true);
+  }
+}
+
+}  // namespace goro
