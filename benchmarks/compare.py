@@ -25,7 +25,9 @@ Contract with the goro benchmarks (Google Benchmark JSON):
     BM_ChanPingPong/procs:1, BM_ChanPingPong/procs:2, BM_ChanBuffered4x4,
     BM_SelectFanIn8, BM_ChanBlockedGMemory, BM_MutexUncontended,
     BM_MutexTryLockThread, BM_MutexContended1000, BM_WaitGroupSpawn,
-    BM_RWMutexReadMostly;
+    BM_RWMutexReadMostly, BM_SleepLateness/gs:1000,
+    BM_SleepLateness/gs:100000, BM_TimerStartStop, BM_TimerResetStop,
+    BM_SelectTimeoutNotFired;
   * each time workload (unit ns or ms in WORKLOADS) reports a user counter
     "per_op" whose value is SECONDS per op, where one op means the same as in
     the Go benchmark paired with it in WORKLOADS;
@@ -33,6 +35,10 @@ Contract with the goro benchmarks (Google Benchmark JSON):
     MEMORY_METRICS, in BYTES (BM_ChanBlockedGMemory: "bytes_per_g", resident
     bytes per G blocked on a channel), compared with the Go metric named
     there ("bytes/G");
+  * a workload with its own metric (the 4th element of its WORKLOADS entry:
+    row label, goro counter, Go unit) reads that goro counter, in SECONDS,
+    and that Go metric, in ns (BM_SleepLateness: "late_mean" and "late_p99"
+    against Go's "ns-late-mean" and "ns-late-p99");
   * the median rows have "aggregate_name": "median" and "run_name" equal to
     the benchmark name.  Google Benchmark appends the time type to run_name
     for UseRealTime()/UseManualTime()/MeasureProcessCPUTime() benchmarks
@@ -56,7 +62,8 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GO_DIR = os.path.join(ROOT, "benchmarks", "go")
 
-# (Go benchmark name without "Benchmark", goro benchmark name, unit)
+# (Go benchmark name without "Benchmark", goro benchmark name, unit
+#  [, (row label, goro counter, Go metric unit)])
 WORKLOADS = [
     ("SpawnJoin", "BM_SpawnJoin", "ns"),
     ("GoCountdown", "BM_GoCountdown", "ns"),
@@ -75,8 +82,21 @@ WORKLOADS = [
     ("MutexContended1000", "BM_MutexContended1000", "ns"),
     ("WaitGroupSpawn", "BM_WaitGroupSpawn", "ns"),
     ("RWMutexReadMostly", "BM_RWMutexReadMostly", "ns"),
+    ("SleepLateness1000", "BM_SleepLateness/gs:1000", "ms"),
+    ("SleepLateness1000", "BM_SleepLateness/gs:1000", "us",
+     ("SleepLateMean1000", "late_mean", "ns-late-mean")),
+    ("SleepLateness1000", "BM_SleepLateness/gs:1000", "us",
+     ("SleepLateP99_1000", "late_p99", "ns-late-p99")),
+    ("SleepLateness100000", "BM_SleepLateness/gs:100000", "ms"),
+    ("SleepLateness100000", "BM_SleepLateness/gs:100000", "us",
+     ("SleepLateMean100000", "late_mean", "ns-late-mean")),
+    ("SleepLateness100000", "BM_SleepLateness/gs:100000", "us",
+     ("SleepLateP99_100000", "late_p99", "ns-late-p99")),
+    ("TimerStartStop", "BM_TimerStartStop", "ns"),
+    ("TimerResetStop", "BM_TimerResetStop", "ns"),
+    ("SelectTimeoutNotFired", "BM_SelectTimeoutNotFired", "ns"),
 ]
-NS_PER_UNIT = {"ns": 1.0, "ms": 1e6}
+NS_PER_UNIT = {"ns": 1.0, "us": 1e3, "ms": 1e6}
 # Memory units: (goro user counter, Go metric unit), both in that unit.
 MEMORY_METRICS = {"B": ("bytes_per_g", "bytes/G")}
 # What time workloads read: goro's counter (seconds) and Go's ns/op.
@@ -86,6 +106,17 @@ TIME_METRIC = ("per_op", "ns/op")
 def metric_of(unit):
     """(goro counter, Go metric unit) that a workload of this unit reads."""
     return MEMORY_METRICS.get(unit, TIME_METRIC)
+
+
+def spec(workload):
+    """(row label, Go name, goro name, unit, goro counter, Go metric unit)
+    of a WORKLOADS entry."""
+    go_name, goro_name, unit = workload[:3]
+    if len(workload) > 3:
+        label, counter, go_unit = workload[3]
+    else:
+        label, (counter, go_unit) = go_name, metric_of(unit)
+    return label, go_name, goro_name, unit, counter, go_unit
 
 
 # Suffixes Google Benchmark adds to run_name: time types, and settings fixed
@@ -111,23 +142,30 @@ def run_streaming(cmd, cwd, env=None):
 
 
 def goro_medians_from_json(text):
-    """Map goro benchmark name -> median of the counter its workload reads:
-    seconds per op ("per_op"), or bytes for a memory workload."""
+    """Map (goro benchmark name, counter) -> median, for the counters the
+    workloads read: seconds per op ("per_op"), bytes for a memory workload,
+    or a workload's own counter."""
     start = text.find("{")
     if start < 0:
         sys.exit("compare.py: no JSON found in goro benchmark output")
     data, _ = json.JSONDecoder().raw_decode(text[start:])
-    counter_of = {goro: metric_of(unit)[0] for _, goro, unit in WORKLOADS}
+    counters_of = {}
+    for w in WORKLOADS:
+        _, _, goro_name, _, counter, _ = spec(w)
+        counters_of.setdefault(goro_name, set()).add(counter)
     medians, samples = {}, {}
     for row in data.get("benchmarks", []):
         name = RUN_NAME_SUFFIX.sub("", row.get("run_name", row.get("name")))
-        counter = counter_of.get(name, TIME_METRIC[0])
-        if row.get("error_occurred") or counter not in row:
+        if row.get("error_occurred"):
             continue
-        if row.get("aggregate_name") == "median":
-            medians[name] = float(row[counter])
-        elif row.get("run_type", "iteration") == "iteration":
-            samples.setdefault(name, []).append(float(row[counter]))
+        for counter in counters_of.get(name, {TIME_METRIC[0]}):
+            if counter not in row:
+                continue
+            key = (name, counter)
+            if row.get("aggregate_name") == "median":
+                medians[key] = float(row[counter])
+            elif row.get("run_type", "iteration") == "iteration":
+                samples.setdefault(key, []).append(float(row[counter]))
     for name, values in samples.items():
         medians.setdefault(name, statistics.median(values))
     return medians
@@ -192,17 +230,18 @@ def fmt(value):
 
 
 def print_table(goro, go):
-    """goro: name -> seconds/op (bytes for memory workloads);
+    """goro: (name, counter) -> seconds (bytes for memory workloads);
     go: name -> {unit: median}, as go_medians_from_output returns."""
     rows = [("workload", "unit", "goro", "Go", "goro/Go")]
-    for go_name, goro_name, unit in WORKLOADS:
-        g = goro.get(goro_name)
-        o = go.get(go_name, {}).get(metric_of(unit)[1])
+    for w in WORKLOADS:
+        label, go_name, goro_name, unit, counter, go_unit = spec(w)
+        g = goro.get((goro_name, counter))
+        o = go.get(go_name, {}).get(go_unit)
         if unit in NS_PER_UNIT:
             g = None if g is None else g * 1e9 / NS_PER_UNIT[unit]
             o = None if o is None else o / NS_PER_UNIT[unit]
         ratio = f"{g / o:.2f}" if g is not None and o else "-"
-        rows.append((go_name, unit, fmt(g), fmt(o), ratio))
+        rows.append((label, unit, fmt(g), fmt(o), ratio))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for i, row in enumerate(rows):
         cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
@@ -215,8 +254,10 @@ def print_table(goro, go):
         return f"{d[p1] / d[p2]:.2f}x" if d.get(p1) and d.get(p2) else "-"
     print()
     go_ns = {name: units.get("ns/op") for name, units in go.items()}
+    goro_s = {name: v for (name, counter), v in goro.items()
+              if counter == TIME_METRIC[0]}
     print("fib(30) speedup procs:1 / procs:2:  goro",
-          speedup(goro, "BM_Fib30/procs:1", "BM_Fib30/procs:2"),
+          speedup(goro_s, "BM_Fib30/procs:1", "BM_Fib30/procs:2"),
           "  Go", speedup(go_ns, "Fib30Procs1", "Fib30Procs2"))
 
 
@@ -239,12 +280,13 @@ def main():
     elif not args.go_only:
         goro = run_goro(args.reps)
     if args.goro_json or not args.go_only:
-        missing = [f"{n} ({metric_of(u)[0]})" for _, n, u in WORKLOADS
-                   if n not in goro]
+        missing = [f"{s[2]} ({s[4]})" for s in map(spec, WORKLOADS)
+                   if (s[2], s[4]) not in goro]
         if missing:
             print("compare.py: no goro median for", ", ".join(missing),
-                  "; found:", ", ".join(sorted(goro)) or "nothing",
-                  file=sys.stderr)
+                  "; found:",
+                  ", ".join(sorted(f"{n} ({c})" for n, c in goro))
+                  or "nothing", file=sys.stderr)
     go = run_go(args.reps)
     print_table(goro, go)
 
