@@ -4,8 +4,16 @@
 // their races with the firing, after() as a select timeout, after_func,
 // ticker drops and errors, misuse, and runtime teardown with armed timers.
 // Lateness is never asserted tightly (the machines are noisy); earliness is.
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <time.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 
 #include <algorithm>
 #include <atomic>
@@ -426,6 +434,53 @@ TEST(Ticker, NonPositivePeriodsAreErrorsWithGosWords) {
     auto v = co_await tk.c().recv();
     EXPECT_TRUE(v.has_value());
   });
+}
+
+// ================================================ poller without pwait2
+
+// Makes epoll_pwait2 fail with `err` in this process (a kernel before 5.11
+// answers ENOSYS; a seccomp profile older than the call answers EPERM).
+void refuse_epoll_pwait2(int err) {
+  sock_filter f[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 441 /* epoll_pwait2 */, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K,
+               SECCOMP_RET_ERRNO | (static_cast<unsigned>(err) &
+                                    SECCOMP_RET_DATA)),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog prog{sizeof f / sizeof f[0], f};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+      prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+    std::perror("seccomp");
+    std::exit(2);
+  }
+}
+
+// Sleeps through the fallback (epoll_wait, whole milliseconds rounded up)
+// and exits 0 if nothing woke early.
+void sleep_without_pwait2(int err) {
+  refuse_epoll_pwait2(err);
+  goro::runtime rt{goro::options{.procs = 1}};
+  bool early = false;
+  rt.block_on([&]() -> task<> {
+    for (auto d : {100us, 1500us, 3000us}) {
+      const auto t0 = clk::now();
+      co_await goro::sleep_for(d);
+      early |= since(t0) < d;
+    }
+  });
+  std::exit(early ? 1 : 0);
+}
+
+class PollerFallback : public ::testing::Test {
+ protected:
+  void SetUp() override { GTEST_FLAG_SET(death_test_style, "threadsafe"); }
+};
+
+TEST_F(PollerFallback, WithoutEpollPwait2SleepsStillWork) {
+  EXPECT_EXIT(sleep_without_pwait2(ENOSYS), ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(sleep_without_pwait2(EPERM), ::testing::ExitedWithCode(0), "");
 }
 
 // ============================================================ teardown

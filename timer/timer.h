@@ -39,8 +39,10 @@
 //    the nil channel. f is invoked again for every firing after a reset.
 //    An exception escaping f ends the process, as a panic in a goroutine.
 //  - Timers belong to the runtime of the G that creates them: creating one
-//    outside every runtime throws std::logic_error. A timer must not be
-//    reset after its runtime has been destroyed; one armed then never fires.
+//    outside every runtime throws std::logic_error. Destroying the runtime
+//    disarms its timers (they never fire); afterwards stop() returns false
+//    and reset() must not be called, and neither may run while the runtime
+//    is being destroyed (runtime.h, Destruction).
 #ifndef GORO_TIMER_TIMER_H_
 #define GORO_TIMER_TIMER_H_
 

@@ -60,7 +60,10 @@ void poller::wait_until(std::int64_t deadline) noexcept {
         timespec ts{static_cast<time_t>(delay / 1'000'000'000),
                     static_cast<long>(delay % 1'000'000'000)};
         n = epoll_pwait2(epfd_, events, 8, &ts, nullptr);
-        if (n < 0 && errno == ENOSYS) {
+        // ENOSYS: a kernel before 5.11. EPERM: a seccomp profile older than
+        // the system call (older container runtimes answer unknown calls
+        // so). EINVAL: likewise refused. All mean "use epoll_wait".
+        if (n < 0 && (errno == ENOSYS || errno == EPERM || errno == EINVAL)) {
           have_pwait2.store(false, std::memory_order_relaxed);
           continue;
         }
@@ -94,6 +97,10 @@ void poller::wait_until(std::int64_t deadline) noexcept {
 void poller::wake() noexcept {
   // ACQ_REL: pairs with the sleeper's RELEASE clear above.
   if (wake_pending_.exchange(true, std::memory_order_acq_rel)) return;
+  wake_always();
+}
+
+void poller::wake_always() noexcept {
   const std::uint64_t one = 1;
   while (write(evfd_, &one, sizeof one) < 0 && errno == EINTR) {
   }

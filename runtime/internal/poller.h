@@ -10,8 +10,9 @@
 // Precision. Go passes epoll_wait a timeout in whole milliseconds, rounding
 // sub-millisecond delays up to 1 ms; goro uses epoll_pwait2, whose timeout
 // is a timespec, and falls back to epoll_wait (rounding up to the next
-// millisecond, never down: a timer must not fire early) on kernels before
-// 5.11. Each M also asks the kernel for 1 ns of timer slack
+// millisecond, never down: a timer must not fire early) where that is
+// missing (kernels before 5.11) or refused (seccomp profiles that predate
+// it answer EPERM). Each M also asks the kernel for 1 ns of timer slack
 // (PR_SET_TIMERSLACK; the default is 50 us), see scheduler.cc.
 //
 // Wake-ups are coalesced: `wake_pending_` is set by the first wake() after a
@@ -46,6 +47,10 @@ class poller {
 
   // Ends the current or next wait_until early. Any thread, any time.
   void wake() noexcept;
+  // The same without coalescing: always writes the eventfd. For shutdown,
+  // whose flag the sleeper reads after clearing wake_pending_ (a plain
+  // store that a coalesced wake() could still see set, and skip).
+  void wake_always() noexcept;
 
  private:
   int epfd_ = -1;

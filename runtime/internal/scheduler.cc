@@ -92,7 +92,7 @@ scheduler::~scheduler() {
     stopping_.store(true, std::memory_order_seq_cst);
     for (auto& m : all_ms_) m->park.unpark();
   }
-  poller_.wake();  // the poller, if any, sleeps there
+  poller_.wake_always();  // the poller, if any, sleeps there
   // No M is created once stopping_ is set (startm checks it under mu_).
   for (auto& m : all_ms_) m->thread.join();
 
@@ -797,10 +797,15 @@ bool scheduler::poll(machine* m) {
   // seq_cst: from here adders see no poller and wakep() instead; the loads
   // in run_all_timers and the next poll() come after.
   poll_until_.store(0, std::memory_order_seq_cst);
+  // Every timer was stopped meanwhile: nothing to run, back to the idle
+  // list (the caller's next poll() then finds no timer and parks).
+  const bool none = deadline == kNever;
   processor* pp = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!stopping_.load(std::memory_order_relaxed)) pp = pidleget_locked();
+    if (!none && !stopping_.load(std::memory_order_relaxed)) {
+      pp = pidleget_locked();
+    }
     if (pp != nullptr) {
       m->p = pp;
     } else {

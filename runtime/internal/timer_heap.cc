@@ -64,8 +64,12 @@ int timer_heap::run_expired(std::int64_t now) {
       return ran;
     }
     timer* t = heap_[0];
+    const bool skip = t->period > 0 &&
+                      t->running.load(std::memory_order_relaxed) != 0;
     // Counted in before `heap` can read null (see the header).
-    if (t->waitable) t->running.fetch_add(1, std::memory_order_relaxed);
+    if (t->waitable && !skip) {
+      t->running.fetch_add(1, std::memory_order_relaxed);
+    }
     if (t->period > 0) {
       // Stays armed: the next due time after now, skipping the periods a
       // late run missed (a slow reader of a ticker loses ticks, as in Go).
@@ -81,6 +85,11 @@ int timer_heap::run_expired(std::int64_t now) {
     }
     publish_earliest_locked();
     lock_.unlock();
+    // A periodic timer whose previous firing is still running (its M was
+    // descheduled for a whole period) just moves on: one firing at a time,
+    // so ticks never arrive out of order. That tick is dropped, as a tick
+    // for a slow reader is.
+    if (skip) continue;
     // A waitable timer's fn counts the firing out itself (timer_heap.h).
     t->fn(t, timer_event::fired, now);
     ++ran;

@@ -18,6 +18,11 @@
 // and never block: it readies a G, spawns one, or does a non-blocking
 // channel send.
 //
+// A periodic timer stays on its heap while its function runs; if it comes
+// due again before that firing has ended (its M was descheduled for a
+// whole period), the run only moves it on: one firing at a time, ticks in
+// order, the missed one dropped.
+//
 // Stopping. A timer is stopped by taking it off its heap under that heap's
 // lock. `heap` names the heap a timer is on (null: not armed); it can only
 // change under the lock of the heap it leaves, so `stop` reads it, locks

@@ -35,9 +35,29 @@ timer_state::timer_state(scheduler* s, absl::AnyInvocable<task<>()> fn)
 }
 
 void timer_state::arm(std::int64_t when) {
-  // The heap's reference, taken before the timer can fire and drop it.
-  refs_.fetch_add(1, std::memory_order_relaxed);
-  sched_->add_timer(&t_, when);
+  // The heap's reference, taken before the timer can fire and drop it: the
+  // one a stop kept back, or a new one.
+  if (heap_ref_) {
+    heap_ref_ = false;
+  } else {
+    refs_.fetch_add(1, std::memory_order_relaxed);
+  }
+  try {
+    sched_->add_timer(&t_, when);
+  } catch (...) {
+    heap_ref_ = true;  // not armed after all (the heap could not grow)
+    throw;
+  }
+}
+
+void timer_state::release_handle() noexcept {
+  bool kept;
+  {
+    spin_lock_guard guard(op_lock_);
+    kept = std::exchange(heap_ref_, false);
+  }
+  if (kept) unref();
+  unref();
 }
 
 void timer_state::fire(timer* t, timer_event e, std::int64_t now) noexcept {
@@ -68,7 +88,9 @@ void timer_state::fire(timer* t, timer_event e, std::int64_t now) noexcept {
 
 bool timer_state::stop_locked() {
   bool active = timer_heap::stop(&t_);
-  if (active) unref();  // the heap's reference; a handle holds another
+  // The heap's reference: kept for the next arm (a reset), which saves two
+  // atomic read-modify-writes; release_handle drops it.
+  if (active) heap_ref_ = true;
   // A firing already under way finishes its send first (timer_state.h).
   t_.wait_not_running();
   // Drain a value sent but not received, if a firing has sent one since

@@ -12,7 +12,9 @@
 // the timer is armed. The firing of a one-shot timer drops the heap's
 // reference as its last step, after counting itself out (end_firing), so
 // the state outlives every firing and is freed by whichever of the handle
-// and the heap lets go last. Nothing else points to it.
+// and the heap lets go last. Nothing else points to it. A stop that takes
+// the timer off its heap keeps the heap's reference (heap_ref_) for the
+// next reset instead of dropping it; the handle drops it when it goes.
 //
 // Stop and reset (Go 1.23's guarantees). `op_lock` serializes stop and
 // reset of one timer, so concurrent calls from several Gs cannot arm it
@@ -84,7 +86,7 @@ class timer_state {
   bool reset(std::int64_t when, std::int64_t period);
 
   // A handle lets go.
-  void release_handle() noexcept { unref(); }
+  void release_handle() noexcept;
 
   const chan<steady_time>& channel() const noexcept { return ch_; }
   scheduler* sched() const noexcept { return sched_; }
@@ -99,6 +101,9 @@ class timer_state {
   scheduler* const sched_;
   std::atomic<std::uint32_t> refs_;
   spin_lock op_lock_;
+  // The heap's reference, kept by a stop that disarmed the timer for the
+  // next arm to reuse (guarded by op_lock_).
+  bool heap_ref_ = false;
   chan<steady_time> ch_;                    // nil for a function timer
   // A firing sent a value since the last drain. Written by firings (one at
   // a time) and by stop_locked after wait_not_running.
