@@ -402,7 +402,9 @@ TEST(Ticker, DropsTicksForASlowReader) {
     co_await goro::sleep_for(30ms);  // ~30 periods, nobody reading
     int waiting = 0;
     while (tk.c().try_recv().has_value()) ++waiting;
-    EXPECT_EQ(waiting, 1) << "ticks queued up instead of being dropped";
+    // One tick waited; a second may land while this loop drains.
+    EXPECT_GE(waiting, 1);
+    EXPECT_LE(waiting, 2) << "ticks queued up instead of being dropped";
     // The next tick comes within about a period, not at once in a burst.
     const auto t0 = clk::now();
     co_await tk.c().recv();
