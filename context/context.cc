@@ -88,6 +88,11 @@ std::pair<context, cancel_func> derive_context(
   // WithDeadline then behaves as WithCancel).
   const bool own_deadline = deadline_ns && *deadline_ns < inherited;
   n->deadline = own_deadline ? *deadline_ns : inherited;
+  if (own_deadline && *deadline_ns > nanotime()) {
+    // Its timer needs a runtime: say so in the caller's words, before
+    // anything is linked.
+    (void)timer_scheduler("goro::with_timeout / goro::with_deadline");
+  }
 
   if (parent.n_ != nullptr) {
     context_error::kind parent_err;

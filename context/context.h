@@ -27,9 +27,11 @@
 //    canceled; compares equal to goro::canceled or goro::deadline_exceeded;
 //    prints (operator<<, message()) as Go's "context canceled" / "context
 //    deadline exceeded".
-//  - with_deadline/with_timeout arm a goro::after_func timer, so they must
-//    be called inside a G (std::logic_error otherwise); with_cancel works
-//    anywhere. Contexts are cheap shared handles: copy them freely.
+//  - with_deadline/with_timeout with a deadline still ahead arm a
+//    goro::after_func timer, so they must be called inside a G
+//    (std::logic_error naming them otherwise); with_cancel, and a deadline
+//    already past, work anywhere. Contexts are cheap shared handles: copy
+//    them freely.
 #ifndef GORO_CONTEXT_CONTEXT_H_
 #define GORO_CONTEXT_CONTEXT_H_
 
