@@ -134,10 +134,12 @@ TEST(Context, TimeoutCancelsWithDeadlineExceededNeverEarly) {
 TEST(Context, CancelBeforeTheDeadlineWins) {
   goro::runtime rt{goro::options{.procs = 2}};
   rt.block_on([]() -> task<> {
-    auto [ctx, cancel] = goro::with_timeout(goro::background(), 5ms);
+    // Deadlines far enough ahead that a loaded machine cannot reach them
+    // before the next line.
+    auto [ctx, cancel] = goro::with_timeout(goro::background(), 200ms);
     cancel();
     EXPECT_EQ(ctx.err(), goro::canceled);
-    co_await goro::sleep_for(15ms);
+    co_await goro::sleep_for(250ms);
     EXPECT_EQ(ctx.err(), goro::canceled) << "err changed at the deadline";
   });
 }
@@ -146,7 +148,7 @@ TEST(Context, DeadlinesNestAndThePastIsExceededAtOnce) {
   goro::runtime rt{goro::options{.procs = 2}};
   rt.block_on([]() -> task<> {
     auto [parent, cancel_parent] =
-        goro::with_timeout(goro::background(), 200ms);
+        goro::with_timeout(goro::background(), 500ms);
     // A later deadline follows the parent's.
     auto [late, cancel_late] = goro::with_timeout(parent, 1h);
     EXPECT_EQ(late.deadline(), parent.deadline());
