@@ -7,38 +7,30 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
+#include <atomic>
 
+#include "goro/runtime/internal/fatal.h"
 #include "goro/runtime/internal/timer_heap.h"
 
 namespace goro::internal {
 
 namespace {
 
-[[noreturn]] void poller_fatal(const char* what) {
-  std::fprintf(stderr, "goro: fatal error: %s: %s\n", what,
-               std::strerror(errno));
-  std::fflush(stderr);
-  std::abort();
-}
-
-// Whether epoll_pwait2 exists (Linux >= 5.11); cleared on ENOSYS.
+// Whether epoll_pwait2 can be used; cleared when it is missing or refused.
 std::atomic<bool> have_pwait2{true};
 
 }  // namespace
 
 poller::poller() {
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (epfd_ < 0) poller_fatal("epoll_create1");
+  if (epfd_ < 0) fatal_errno("epoll_create1");
   evfd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (evfd_ < 0) poller_fatal("eventfd");
+  if (evfd_ < 0) fatal_errno("eventfd");
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.fd = evfd_;
   if (epoll_ctl(epfd_, EPOLL_CTL_ADD, evfd_, &ev) != 0) {
-    poller_fatal("epoll_ctl(eventfd)");
+    fatal_errno("epoll_ctl(eventfd)");
   }
 }
 
@@ -76,7 +68,7 @@ void poller::wait_until(std::int64_t deadline) noexcept {
     }
     if (n < 0) {
       if (errno == EINTR) continue;
-      poller_fatal("epoll_wait");
+      fatal_errno("epoll_wait");
     }
     bool woken = false;
     for (int i = 0; i < n; ++i) woken |= events[i].data.fd == evfd_;

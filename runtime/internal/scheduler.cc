@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "goro/runtime/internal/fatal.h"
 #include "goro/runtime/internal/futex.h"
 #include "goro/task/internal/promise.h"
 
@@ -52,11 +53,6 @@ std::uint64_t fastrand(processor* pp) noexcept {
   std::abort();
 }
 
-[[noreturn]] void fatal(const char* msg) {
-  std::fprintf(stderr, "goro: fatal error: %s\n", msg);
-  std::fflush(stderr);
-  std::abort();
-}
 
 }  // namespace
 

@@ -2,17 +2,10 @@
 #include "goro/runtime/internal/timer_heap.h"
 
 #include <sched.h>
-#include <time.h>
 
 #include "goro/runtime/internal/futex.h"
 
 namespace goro::internal {
-
-std::int64_t nanotime() noexcept {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 void timer::wait_not_running() const noexcept {
   // ACQUIRE: pairs with the firing's RELEASE decrement.

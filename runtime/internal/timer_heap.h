@@ -55,24 +55,12 @@
 
 #include <atomic>
 #include <cstdint>
-#include <limits>
 #include <vector>
 
+#include "goro/runtime/internal/clock.h"
 #include "goro/runtime/internal/spin_lock.h"
 
 namespace goro::internal {
-
-// The steady clock (CLOCK_MONOTONIC) in nanoseconds: the time base of every
-// timer.
-std::int64_t nanotime() noexcept;
-
-inline constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
-
-// now + d, saturating at kNever (Go's when(): huge durations never wrap).
-inline std::int64_t deadline_after(std::int64_t now, std::int64_t d) noexcept {
-  if (d <= 0) return now;
-  return d > kNever - now ? kNever : now + d;
-}
 
 class timer_heap;
 

@@ -1,11 +1,8 @@
 // goro::mutex's slow paths: lock (Go's lockSlow) and unlock (unlockSlow).
 // The protocol is described in mutex_core.h.
-#include <chrono>
 #include <cstdint>
-#include <limits>
-#include <cstdio>
-#include <cstdlib>
 
+#include "goro/runtime/internal/clock.h"
 #include "goro/runtime/internal/futex.h"
 #include "goro/runtime/internal/scheduler.h"
 #include "goro/sync/internal/mutex_core.h"
@@ -15,12 +12,6 @@
 namespace goro::internal {
 
 namespace {
-
-std::int64_t now_ns() noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // Go's procyield(active_spin_cnt): about a microsecond of PAUSEs.
 constexpr int kSpinPauses = 30;
@@ -32,7 +23,7 @@ using mc = mutex_core;
 bool after_wake(mutex_lock_op* op) noexcept {
   mutex_core* m = op->m;
   op->starving =
-      op->starving || now_ns() - op->wait_start > mc::kStarvationThresholdNs;
+      op->starving || nanotime() - op->wait_start > mc::kStarvationThresholdNs;
   const std::int32_t old = m->state.load(std::memory_order_relaxed);
   if ((old & mc::kStarving) == 0) {
     op->awoke = true;  // the unlocker set kWoken on our behalf
@@ -159,7 +150,7 @@ bool advance_mutex_lock(sync_op* base) noexcept {
     // Queued as a waiter: park on the sema. A waiter that already waited
     // goes to the head of the queue.
     const bool lifo = op->wait_start != 0;
-    if (!lifo) op->wait_start = now_ns();
+    if (!lifo) op->wait_start = nanotime();
     op->woken = true;
     op->maybe_linked = true;
     op->w.who = op->self;
@@ -173,7 +164,7 @@ bool advance_mutex_lock(sync_op* base) noexcept {
 }
 
 bool mutex_core::woken_waited_too_long() const noexcept {
-  return now_ns() - woken_since.load(std::memory_order_relaxed) >
+  return nanotime() - woken_since.load(std::memory_order_relaxed) >
          kStarvationThresholdNs;
 }
 
@@ -205,7 +196,7 @@ void mutex_core::wake_waiter(std::int32_t old) noexcept {
       // A unit left in the count goes to a waiter that is still running
       // (it has not parked yet): nobody to time.
       const bool woke = sem.release() != 0;
-      woken_since.store(woke ? now_ns() : kNobodyWoken,
+      woken_since.store(woke ? nanotime() : kNobodyWoken,
                         std::memory_order_relaxed);
       return;
     }

@@ -7,9 +7,11 @@
 #ifndef GORO_SYNC_INTERNAL_SYNC_FATAL_H_
 #define GORO_SYNC_INTERNAL_SYNC_FATAL_H_
 
+#include "goro/runtime/internal/fatal.h"
+
 namespace goro::internal {
 
-[[noreturn]] void sync_fatal(const char* msg) noexcept;
+[[noreturn]] inline void sync_fatal(const char* msg) noexcept { fatal(msg); }
 
 }  // namespace goro::internal
 

@@ -1,8 +1,6 @@
 // See sync_op.h.
 #include "goro/sync/internal/sync_op.h"
 
-#include <cstdio>
-#include <cstdlib>
 
 #include "goro/runtime/internal/parker.h"
 #include "goro/runtime/internal/scheduler.h"
@@ -27,10 +25,5 @@ void block_on(sync_op* op, const char* what) {
   while (!op->advance(op)) self.park();
 }
 
-void sync_fatal(const char* msg) noexcept {
-  std::fprintf(stderr, "goro: fatal error: %s\n", msg);
-  std::fflush(stderr);
-  std::abort();
-}
 
 }  // namespace goro::internal
