@@ -810,8 +810,9 @@ bool scheduler::poll(machine* m) {
     }
   }
   // With a P, the readied Gs go to its runnext (find_runnable finds them);
-  // without one, to the global queue.
-  run_all_timers();
+  // without one, to the global queue. Not once the runtime is stopping:
+  // its timers are detached at teardown instead.
+  if (!stopping_.load(std::memory_order_acquire)) run_all_timers();
   return true;
 }
 

@@ -51,13 +51,12 @@ void timer_state::arm(std::int64_t when) {
 }
 
 void timer_state::release_handle() noexcept {
-  bool kept;
-  {
-    spin_lock_guard guard(op_lock_);
-    kept = std::exchange(heap_ref_, false);
-  }
-  if (kept) unref();
-  unref();
+  // No op_lock_: the handle is the only one and is going away, so no stop
+  // or reset can run through it now; the ones before happened before this.
+  // The handle's reference and, if a stop kept it, the heap's, in one step.
+  const std::uint32_t n = heap_ref_ ? 2 : 1;
+  // ACQ_REL: as unref().
+  if (refs_.fetch_sub(n, std::memory_order_acq_rel) == n) delete this;
 }
 
 void timer_state::fire(timer* t, timer_event e, std::int64_t now) noexcept {
