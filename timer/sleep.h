@@ -38,7 +38,10 @@ namespace internal {
 
 class sleep_awaiter {
  public:
-  explicit sleep_awaiter(std::int64_t when) noexcept : when_(when) {}
+  // due: the deadline has passed already (decided where the clock was read
+  // anyway, so that suspending reads it no more).
+  sleep_awaiter(std::int64_t when, bool due) noexcept
+      : when_(when), due_(due) {}
   sleep_awaiter(const sleep_awaiter&) = delete;
   sleep_awaiter& operator=(const sleep_awaiter&) = delete;
   // Only at teardown is the timer still armed here.
@@ -55,7 +58,7 @@ class sleep_awaiter {
     if (me == nullptr) throw_not_in_g("co_await goro::sleep_for()");
     me->resume = h;
     me->resume_promise = &h.promise();
-    if (when_ <= nanotime()) {
+    if (due_) {
       me->kind = suspend_kind::yield;  // due already: a scheduling point
       return;
     }
@@ -73,6 +76,10 @@ class sleep_awaiter {
 
   timer t_;
   std::int64_t when_;
+  bool due_;
+  // Written by commit (on the M, the G suspended), read by await_resume
+  // after the firing readied the G, or by the destructor at teardown after
+  // every M has been joined: each ordered after the write.
   bool armed_ = false;
 };
 
@@ -81,14 +88,17 @@ class sleep_awaiter {
 template <class Rep, class Period>
 [[nodiscard]] internal::sleep_awaiter sleep_for(
     std::chrono::duration<Rep, Period> d) noexcept {
+  const std::int64_t ns = internal::duration_ns(d);
+  if (ns <= 0) return internal::sleep_awaiter(0, /*due=*/true);  // no clock
   return internal::sleep_awaiter(
-      internal::deadline_after(internal::nanotime(), internal::duration_ns(d)));
+      internal::deadline_after(internal::nanotime(), ns), /*due=*/false);
 }
 
 template <class Duration>
 [[nodiscard]] internal::sleep_awaiter sleep_until(
     std::chrono::time_point<std::chrono::steady_clock, Duration> t) noexcept {
-  return internal::sleep_awaiter(internal::time_point_ns(t));
+  const std::int64_t when = internal::time_point_ns(t);
+  return internal::sleep_awaiter(when, when <= internal::nanotime());
 }
 
 }  // namespace goro
