@@ -51,6 +51,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "goro/runtime/internal/result_slot.h"
 #include "goro/runtime/internal/root_task.h"
 #include "goro/runtime/internal/scheduler_ref.h"
 #include "goro/runtime/join_handle.h"
@@ -79,42 +80,27 @@ class block_on_state {
   template <class... U>
   void set_value(U&&... v) {
     std::lock_guard<std::mutex> lock(mu_);
-    if constexpr (!std::is_void_v<T>) {
-      if constexpr (std::is_reference_v<T>) {
-        value_.emplace(std::addressof(v)...);
-      } else {
-        value_.emplace(std::forward<U>(v)...);
-      }
-    }
+    result_.set_value(std::forward<U>(v)...);
     done_ = true;
     cv_.notify_one();  // under the lock: the waiter may destroy us after
   }
   void set_exception(std::exception_ptr e) {
     std::lock_guard<std::mutex> lock(mu_);
-    exception_ = std::move(e);
+    result_.set_exception(std::move(e));
     done_ = true;
     cv_.notify_one();
   }
   T wait() {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [this] { return done_; });
-    if (exception_) std::rethrow_exception(exception_);
-    if constexpr (std::is_reference_v<T>) {
-      return static_cast<T>(**value_);
-    } else if constexpr (!std::is_void_v<T>) {
-      return std::move(*value_);
-    }
+    return result_.take();
   }
 
  private:
-  using stored = std::conditional_t<
-      std::is_reference_v<T>, std::add_pointer_t<std::remove_reference_t<T>>,
-      std::conditional_t<std::is_void_v<T>, char, T>>;
   std::mutex mu_;
   std::condition_variable cv_;
   bool done_ = false;
-  std::exception_ptr exception_;
-  std::optional<stored> value_;
+  result_slot<T> result_;
 };
 
 template <class T>
