@@ -20,6 +20,9 @@
 //   goro/sync/cond.h            goro::cond
 //   goro/sync/semaphore.h       goro::semaphore (weighted)
 //   goro/sync/sync_error.h      goro::sync_error
+//   goro/fiber/stackful.h       goro::go_stackful, goro::co_spawn_stackful,
+//                               goro::stackful, goro::fiber_options
+//   goro/fiber/await.h          goro::await (co_await for fibers)
 #ifndef GORO_GORO_H_
 #define GORO_GORO_H_
 
@@ -27,6 +30,8 @@
 #include "goro/chan/channel_error.h"
 #include "goro/chan/select.h"
 #include "goro/context/context.h"
+#include "goro/fiber/await.h"
+#include "goro/fiber/stackful.h"
 #include "goro/runtime/join_handle.h"
 #include "goro/runtime/runtime.h"
 #include "goro/runtime/spawn.h"

@@ -1,0 +1,96 @@
+// goro::await(x): co_await for code running on a fiber.
+//
+//   void worker(goro::chan<int> in, goro::mutex& mu) {   // an ordinary function
+//     while (auto v = goro::await(in.recv())) { ... }
+//     goro::await(mu.lock());  ...  mu.unlock();
+//     goro::await(goro::sleep_for(10ms));
+//     int r = goro::await(compute(7));                    // a goro::task<int>
+//   }
+//   goro::go_stackful(worker, ch, std::ref(mu));
+//
+// Contract:
+//  - Called on a fiber (a G started with go_stackful / co_spawn_stackful /
+//    stackful, goro/fiber/stackful.h), await(x) does what `co_await x` does
+//    in a stackless G: it suspends the fiber, not the thread, until x
+//    completes (the M runs other Gs meanwhile), then returns x's result
+//    (the type co_await x would have, references included) or throws its
+//    exception. x may be anything a goro::task can co_await: a task, a
+//    join_handle, a channel operation, a select, a lock, a wait group, a
+//    sleep, goro::yield().
+//  - x is used in place: a temporary lives until the end of the full
+//    expression, so `goro::await(ch.recv())` is fine.
+//  - After it returns, the fiber may be running on another thread
+//    (another M): do not keep a thread_local's address across it.
+//  - Called anywhere else (a plain thread, or a stackless G, where the
+//    call would have nothing to suspend), it throws std::logic_error and x
+//    is not touched.
+//  - Cost: two stack switches and one small coroutine frame on top of the
+//    wait itself (benchmarks/README.md, "Fibers").
+//  - When a runtime is destroyed with the fiber still waiting, the pending
+//    await throws goro's internal fiber_unwind, which unwinds the fiber's
+//    stack (its destructors run). It is not a std::exception; a
+//    `catch (...)` that swallows it must rethrow. Awaiting again while being
+//    unwound throws it again.
+#ifndef GORO_FIBER_AWAIT_H_
+#define GORO_FIBER_AWAIT_H_
+
+#include <exception>
+#include <type_traits>
+#include <utility>
+
+#include "goro/fiber/internal/fiber.h"
+#include "goro/runtime/internal/result_slot.h"
+#include "goro/task/task.h"
+
+namespace goro {
+
+namespace internal {
+
+[[noreturn]] void throw_await_outside_fiber();
+
+// What co_await a resolves to: operator co_await (member or free), or a.
+template <class A>
+decltype(auto) awaiter_of(A&& a) {
+  if constexpr (requires { std::forward<A>(a).operator co_await(); }) {
+    return std::forward<A>(a).operator co_await();
+  } else if constexpr (requires { operator co_await(std::forward<A>(a)); }) {
+    return operator co_await(std::forward<A>(a));
+  } else {
+    return std::forward<A>(a);
+  }
+}
+template <class A>
+using await_result_t =
+    decltype(awaiter_of(std::declval<A>()).await_resume());
+
+// The request a fiber hands its driver: co_await *a, keep the outcome.
+template <class A, class R>
+task<void> await_request(std::remove_reference_t<A>* a,
+                         result_slot<R>* out) {
+  try {
+    if constexpr (std::is_void_v<R>) {
+      co_await static_cast<A&&>(*a);
+      out->set_value();
+    } else {
+      out->set_value(co_await static_cast<A&&>(*a));
+    }
+  } catch (...) {
+    out->set_exception(std::current_exception());
+  }
+}
+
+}  // namespace internal
+
+template <class A>
+internal::await_result_t<A&&> await(A&& x) {
+  using R = internal::await_result_t<A&&>;
+  internal::fiber* f = internal::fiber::current();
+  if (f == nullptr) internal::throw_await_outside_fiber();
+  internal::result_slot<R> out;
+  f->suspend(internal::await_request<A, R>(std::addressof(x), &out));
+  return out.take();
+}
+
+}  // namespace goro
+
+#endif  // GORO_FIBER_AWAIT_H_

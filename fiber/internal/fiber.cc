@@ -1,0 +1,167 @@
+#include "goro/fiber/internal/fiber.h"
+
+#include <cxxabi.h>
+
+#include <cstring>
+
+#include "goro/fiber/internal/context_switch.h"
+#include "goro/runtime/internal/fatal.h"
+#include "goro/runtime/internal/scheduler.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define GORO_ASAN 1
+#elif defined(__SANITIZE_THREAD__)
+#define GORO_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GORO_ASAN 1
+#elif __has_feature(thread_sanitizer)
+#define GORO_TSAN 1
+#endif
+#endif
+#if defined(GORO_ASAN)
+#include <sanitizer/common_interface_defs.h>
+#endif
+#if defined(GORO_TSAN)
+#include <sanitizer/tsan_interface.h>
+#endif
+
+namespace goro::internal {
+
+namespace {
+// This thread's fiber state, one trivially constructed thread_local (no
+// lazy-initialisation guard on the resume path).
+struct thread_state {
+  fiber* current;                 // fiber::current()
+  const running_stack* running;   // for the overflow handler
+  // The thread's C++ exception globals (__cxa_get_globals(): its address
+  // is fixed for the thread's life). <cxxabi.h> declares an opaque type;
+  // both libsupc++ and libc++abi lay it out as fiber::eh_globals on x86-64
+  // and AArch64.
+  void* eh;
+  bool prepared;                  // prepare_thread_for_fibers() done
+};
+thread_local thread_state tls{};
+}  // namespace
+
+[[gnu::noinline]] fiber* fiber::current() noexcept { return tls.current; }
+
+const running_stack* running_stack_of_this_thread() noexcept {
+  return tls.running;
+}
+
+void fiber::start() {
+  stack_ = fiber_stack::acquire(stack_size_);
+  sp_ = make_context(stack_.top(), &fiber::entry, this);
+  running_.guard_lo = stack_.base;
+  running_.guard_hi = stack_.lo();
+  running_.size = stack_.size;
+#if defined(GORO_TSAN)
+  tsan_fiber_ = __tsan_create_fiber(0);
+#endif
+}
+
+bool fiber::resume() {
+  if (state_ == state::finished) fatal("fiber resumed after it finished");
+  if (state_ == state::created) {
+    start();
+    if (g* gp = current_g()) gid_ = gp->id;
+    running_.gid = gid_;
+  }
+  thread_state& ts = tls;  // resume() never changes threads (fiber.h)
+  if (!ts.prepared) {
+    prepare_thread_for_fibers();
+    ts.eh = static_cast<void*>(abi::__cxa_get_globals());
+    ts.prepared = true;
+  }
+
+  fiber* const outer = ts.current;  // null: drivers run on M stacks
+  ts.current = this;
+  ts.running = &running_;
+  void* const ehp = ts.eh;
+  eh_globals thread_eh;
+  std::memcpy(&thread_eh, ehp, sizeof(thread_eh));
+  std::memcpy(ehp, &eh_, sizeof(eh_));
+  state_ = state::running;
+
+#if defined(GORO_TSAN)
+  tsan_caller_ = __tsan_get_current_fiber();
+  __tsan_switch_to_fiber(tsan_fiber_, 0);
+#endif
+#if defined(GORO_ASAN)
+  void* fake_stack = nullptr;
+  __sanitizer_start_switch_fiber(&fake_stack, stack_.lo(), stack_.size);
+#endif
+  switch_context(&caller_sp_, sp_);
+#if defined(GORO_ASAN)
+  __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
+#endif
+
+  // Back on this thread's stack: the fiber suspended or finished.
+  std::memcpy(&eh_, ehp, sizeof(eh_));
+  std::memcpy(ehp, &thread_eh, sizeof(thread_eh));
+  ts.running = outer != nullptr ? &outer->running_ : nullptr;
+  ts.current = outer;
+  return state_ != state::finished;
+}
+
+void fiber::switched_in() noexcept {
+#if defined(GORO_ASAN)
+  // Learns where the driver's stack is, to switch back to it.
+  __sanitizer_finish_switch_fiber(asan_fake_stack_, &caller_stack_bottom_,
+                                  &caller_stack_size_);
+#endif
+}
+
+void fiber::switch_out(bool last) noexcept {
+#if defined(GORO_ASAN)
+  // On the last switch ASan may free the fiber's fake stack (null save).
+  __sanitizer_start_switch_fiber(last ? nullptr : &asan_fake_stack_,
+                                 caller_stack_bottom_, caller_stack_size_);
+#endif
+#if defined(GORO_TSAN)
+  __tsan_switch_to_fiber(tsan_caller_, 0);
+#endif
+  state_ = last ? state::finished : state::suspended;
+  switch_context(&sp_, caller_sp_);
+}
+
+void fiber::suspend(task<void> request) {
+  if (unwinding_) throw fiber_unwind{};
+  request_ = static_cast<task<void>&&>(request);
+  const auto sp = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
+  if (sp < lowest_sp_) lowest_sp_ = sp;
+  switch_out(/*last=*/false);
+  switched_in();
+  if (unwinding_) throw fiber_unwind{};
+}
+
+void fiber::entry(void* self) noexcept {
+  auto* f = static_cast<fiber*>(self);
+  f->switched_in();
+  try {
+    f->body_(f->arg_);
+  } catch (const fiber_unwind&) {
+    // Being destroyed: the stack is unwound, nothing more to do.
+  }
+  // Anything else escaping body_ (which catches everything) hits this
+  // function's noexcept: std::terminate.
+  f->switch_out(/*last=*/true);
+  fatal("a finished fiber was resumed");
+}
+
+fiber::~fiber() {
+  if (state_ == state::suspended) {
+    unwinding_ = true;
+    request_ = {};
+    // Every goro::await from here on throws fiber_unwind without
+    // switching away, so this runs the fiber to its end.
+    if (resume()) fatal("a fiber being unwound suspended");
+  }
+  if (stack_) fiber_stack::release(stack_, lowest_sp_);
+#if defined(GORO_TSAN)
+  if (tsan_fiber_ != nullptr) __tsan_destroy_fiber(tsan_fiber_);
+#endif
+}
+
+}  // namespace goro::internal

@@ -1,0 +1,124 @@
+// fiber: an ordinary function running on its own stack inside a G.
+//
+// The design in one paragraph. A stackful G is an ordinary G whose root
+// task (the "driver", stackful_root.h) owns a fiber. The scheduler never
+// knows: it runs the driver like any task. The driver switches into the
+// fiber's stack (resume); the fiber runs plain C++ until it must wait, then
+// wraps what it waits for in a small goro::task (the "request", made by
+// goro::await) and switches back (suspend). The driver co_awaits that task
+// as any task would: the channel, lock, timer or join parks the G in the
+// usual way, and when it completes the driver switches into the fiber
+// again, which finds the result in its own stack frame. So every awaitable
+// in goro works in a fiber with no code of its own, each wait still parks
+// a G (not a thread), and exceptions never cross a stack switch: they are
+// caught on one stack and rethrown on the other.
+//
+//   M stack:     ... execute() -> driver frame (heap) -> resume() ----+
+//                                        ^                              | switch
+//   fiber stack:                         +-- suspend() <- await(x) <- f(...)
+//
+// Threads. resume() runs from first to last instruction on one thread: the
+// fiber switches back to the context that resume() saved, on the same
+// thread's stack. Between two resumes the driver (and with it the fiber)
+// may move to another M, so the fiber's code must not keep a thread-local's
+// address across goro::await; goro's own accessors (current_machine,
+// fiber::current) are opaque calls for that reason.
+//
+// Per-thread state that belongs to the fiber is swapped at every switch:
+//  - the C++ runtime's exception globals (the caught-exception stack and
+//    uncaught count, __cxa_get_globals), so that a fiber that waits inside a
+//    catch block and resumes on another thread still rethrows its own
+//    exception, and std::uncaught_exceptions() counts per fiber;
+//  - fiber::current() and the overflow handler's view of the stack.
+// Sanitizers are told about every switch: ASan
+// (__sanitizer_start/finish_switch_fiber) so its stack bookkeeping follows,
+// TSan (__tsan_switch_to_fiber) so it treats the fiber as its own thread
+// of execution.
+//
+// Ending. A fiber's function returns (or throws; the driver's body wrapper
+// catches and keeps the exception): the fiber switches away for the last
+// time, the driver frees its stack. A fiber destroyed while suspended (its
+// G abandoned at runtime shutdown) is unwound first: ~fiber switches in
+// with `unwinding` set and the pending goro::await throws fiber_unwind, so
+// every destructor on the fiber's stack runs, as for a task's frames.
+// fiber_unwind is not a std::exception; code that catches (...) must
+// rethrow it.
+#ifndef GORO_FIBER_INTERNAL_FIBER_H_
+#define GORO_FIBER_INTERNAL_FIBER_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "goro/fiber/internal/fiber_stack.h"
+#include "goro/task/task.h"
+
+namespace goro::internal {
+
+// Thrown by goro::await in a fiber that is being destroyed unfinished.
+struct fiber_unwind {};
+
+class fiber {
+ public:
+  using body_fn = void (*)(void* arg);
+
+  // Nothing is allocated until the first resume().
+  fiber(std::size_t stack_size, body_fn body, void* arg) noexcept
+      : stack_size_(stack_size), body_(body), arg_(arg) {}
+  // Unwinds a suspended fiber (see "Ending"), then pools its stack.
+  ~fiber();
+  fiber(const fiber&) = delete;
+  fiber& operator=(const fiber&) = delete;
+
+  // --- the driver's side (runs on an M's stack) ---
+  // Runs the fiber until it suspends (true: take_request() says on what)
+  // or its body returns (false). Throws std::system_error if the first
+  // call cannot map a stack.
+  bool resume();
+  task<void> take_request() noexcept { return static_cast<task<void>&&>(request_); }
+
+  // --- the fiber's side ---
+  // The fiber this thread is running, or null (plain threads, stackless
+  // Gs, and a driver between resumes). Opaque: see "Threads".
+  static fiber* current() noexcept;
+  // Hands `request` to the driver and switches away until it has
+  // completed. Throws fiber_unwind if the fiber is being destroyed.
+  void suspend(task<void> request);
+
+  std::uint64_t gid() const noexcept { return gid_; }
+
+ private:
+  enum class state : std::uint8_t { created, suspended, running, finished };
+  struct eh_globals {  // __cxa_eh_globals of the Itanium C++ ABI
+    void* caught = nullptr;
+    unsigned int uncaught = 0;
+  };
+
+  static void entry(void* self) noexcept;
+  void start();
+  void switched_in() noexcept;    // fiber side, after every switch in
+  void switch_out(bool last) noexcept;  // fiber side
+
+  const std::size_t stack_size_;
+  const body_fn body_;
+  void* const arg_;
+  fiber_stack stack_{};
+  void* sp_ = nullptr;         // the fiber's context while it is away
+  void* caller_sp_ = nullptr;  // resume()'s context while the fiber runs
+  task<void> request_{};
+  std::uintptr_t lowest_sp_ = UINTPTR_MAX;
+  std::uint64_t gid_ = 0;
+  state state_ = state::created;
+  bool unwinding_ = false;
+  eh_globals eh_{};
+  running_stack running_{};
+  // Sanitizer bookkeeping (unused without them).
+  void* asan_fake_stack_ = nullptr;
+  const void* caller_stack_bottom_ = nullptr;
+  std::size_t caller_stack_size_ = 0;
+  void* tsan_fiber_ = nullptr;
+  void* tsan_caller_ = nullptr;
+};
+
+}  // namespace goro::internal
+
+#endif  // GORO_FIBER_INTERNAL_FIBER_H_
