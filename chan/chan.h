@@ -58,12 +58,17 @@
 // G woken by a send or receive is put in the waker's P's runnext slot, so a
 // pair of Gs talking over a channel runs back to back on one P.
 //
-// Plain threads (not Gs: legacy code, producers outside any runtime) use
+// Code that cannot co_await uses
 //  ch.send_blocking(v), ch.recv_blocking()
-// which have the semantics of send and recv but block the calling OS thread
-// while they wait; they interoperate with Gs on the same channel. Calling
-// them from a G throws std::logic_error (they would stall the M and every G
-// behind it); use co_await there.
+// which have the semantics of send and recv and wait in the way the
+// caller can:
+//  - on a plain thread (legacy code, producers outside any runtime) they
+//    block the OS thread; they interoperate with Gs on the same channel;
+//  - on a fiber (goro::go_stackful, goro/fiber/stackful.h) they suspend the
+//    fiber like goro::await(ch.send(v)): the M runs other Gs meanwhile;
+//  - in a stackless G they throw std::logic_error (there is no stack to
+//    suspend, and blocking would stall the M and every G behind it); use
+//    co_await there.
 //
 // Memory model (Go's): a send happens before the receive that takes its
 // value completes; a receive from an unbuffered channel happens before the
@@ -99,6 +104,7 @@
 #include "goro/chan/internal/chan_ops.h"
 #include "goro/chan/internal/hchan.h"
 #include "goro/chan/internal/select_cases.h"
+#include "goro/fiber/await.h"
 
 namespace goro {
 
@@ -193,9 +199,16 @@ class chan {
   std::size_t cap() const noexcept { return c_ == nullptr ? 0 : c_->cap; }
 
   void send_blocking(T v) const {
+    if (internal::fiber::current() != nullptr) {
+      goro::await(internal::send_awaiter<T>(c_, std::move(v)));
+      return;
+    }
     internal::send_awaiter<T>(c_, std::move(v)).run_blocking();
   }
   [[nodiscard]] std::optional<T> recv_blocking() const {
+    if (internal::fiber::current() != nullptr) {
+      return goro::await(internal::recv_awaiter<T>(c_));
+    }
     return internal::recv_awaiter<T>(c_).run_blocking();
   }
 

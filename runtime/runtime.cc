@@ -38,7 +38,8 @@ void check_not_in_g(const char* what) {
   if (current_machine() != nullptr) {
     throw std::logic_error(std::string(what) +
                            " called from inside a G: it would block an M and "
-                           "every G queued on it (co_await instead)");
+                           "every G queued on it (co_await instead, or run "
+                           "blocking-style code on a fiber: go_stackful)");
   }
 }
 

@@ -20,8 +20,9 @@
 //    fails while the mutex is locked, and in starvation mode (below) even
 //    in the instant between an unlock and the hand-off.
 //  - Not reentrant: a G that locks a mutex it already holds waits forever.
-//  - lock_blocking() is lock() for plain threads (not Gs): it blocks the
-//    thread. Called from a G it throws std::logic_error.
+//  - lock_blocking() is lock() for code that cannot co_await: on a plain
+//    thread it blocks the thread; on a fiber (goro/fiber/stackful.h) it
+//    suspends the fiber; from a stackless G it throws std::logic_error.
 //  - Memory: every unlock happens before the lock that follows it.
 //  - Fairness, Go's two modes: normally a woken waiter competes with Gs that
 //    just arrived and may lose the lock to them (throughput); once a waiter

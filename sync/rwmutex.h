@@ -22,8 +22,9 @@
 //  - try_lock() / try_lock_shared() take the lock only if that needs no
 //    waiting at all; try_lock_shared() fails while a writer holds or waits.
 //  - Not owned: any G may unlock (as in Go). Not reentrant.
-//  - lock_blocking() / lock_shared_blocking(): for plain threads (they block
-//    the thread; from a G they throw std::logic_error).
+//  - lock_blocking() / lock_shared_blocking(): for code that cannot
+//    co_await: they block a plain thread, suspend a fiber
+//    (goro/fiber/stackful.h), and throw std::logic_error in a stackless G.
 //  - Memory: the n-th unlock() happens before the (n+1)-th lock() returns;
 //    an unlock() happens before every lock_shared() it let in, and every
 //    unlock_shared() before the lock() that waited for it.

@@ -21,8 +21,9 @@
 //  - acquire/try_acquire of more than size (which could never be granted)
 //    or of a negative weight throw sync_error at once. (Go's x/sync would
 //    wait for its context to end; goro has no context parameter here.)
-//  - acquire_blocking(n): acquire for plain threads; it blocks the thread,
-//    and from a G throws std::logic_error.
+//  - acquire_blocking(n): acquire for code that cannot co_await: it blocks
+//    a plain thread, suspends a fiber (goro/fiber/stackful.h), and throws
+//    std::logic_error in a stackless G.
 //  - Memory: a release happens before the return of every acquire it
 //    grants.
 //  - At runtime teardown, Gs parked in acquire() are destroyed and their

@@ -13,8 +13,9 @@
 //    afterwards, as in Go).
 //  - co_await wait() returns at once if the counter is zero, else suspends
 //    the G until it reaches zero. Any number of Gs may wait. wait_blocking()
-//    is the same for a plain thread (it blocks the thread; from a G it
-//    throws std::logic_error).
+//    is the same for code that cannot co_await: it blocks a plain thread,
+//    suspends a fiber (goro/fiber/stackful.h), and throws std::logic_error
+//    in a stackless G.
 //  - Rules of use, as in Go: an add that starts from zero must happen before
 //    the wait it should hold up (call add before spawning, not inside the
 //    new G); and a group is reusable once every wait of the previous round

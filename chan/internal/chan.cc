@@ -43,7 +43,8 @@ void check_may_block_thread(const char* what) {
     throw std::logic_error(
         std::string("goro: chan::") + what +
         "() called from a G: it would block the M's thread and every G "
-        "queued behind it; use co_await ch.send(v) / ch.recv() in a G");
+        "queued behind it; use co_await ch.send(v) / ch.recv() in a G, or "
+        "run blocking-style code on a fiber (goro::go_stackful)");
   }
 }
 

@@ -2,6 +2,7 @@
 // The protocol is described in mutex_core.h.
 #include <cstdint>
 
+#include "goro/fiber/await.h"
 #include "goro/runtime/internal/clock.h"
 #include "goro/runtime/internal/futex.h"
 #include "goro/runtime/internal/scheduler.h"
@@ -208,6 +209,10 @@ void mutex_core::wake_waiter(std::int32_t old) noexcept {
 namespace goro {
 
 void mutex::lock_blocking() {
+  if (internal::fiber::current() != nullptr) {
+    goro::await(lock());  // a fiber suspends instead
+    return;
+  }
   internal::check_not_in_g("mutex::lock_blocking()");
   if (core_.lock_fast()) return;
   internal::mutex_lock_op op(&core_);

@@ -1,5 +1,6 @@
 // goro::rwmutex's slow paths. The protocol is described in
 // rwmutex_core.h.
+#include "goro/fiber/await.h"
 #include "goro/sync/internal/rwmutex_core.h"
 #include "goro/sync/internal/sync_fatal.h"
 #include "goro/sync/rwmutex.h"
@@ -122,6 +123,10 @@ void rwmutex_core::unlock() noexcept {
 namespace goro {
 
 void rwmutex::lock_blocking() {
+  if (internal::fiber::current() != nullptr) {
+    goro::await(lock());  // a fiber suspends instead
+    return;
+  }
   internal::check_not_in_g("rwmutex::lock_blocking()");
   internal::rw_lock_op op(&core_);
   op.begin();
@@ -129,6 +134,10 @@ void rwmutex::lock_blocking() {
 }
 
 void rwmutex::lock_shared_blocking() {
+  if (internal::fiber::current() != nullptr) {
+    goro::await(lock_shared());  // a fiber suspends instead
+    return;
+  }
   internal::check_not_in_g("rwmutex::lock_shared_blocking()");
   if (core_.try_lock_shared()) return;
   internal::rw_read_op op(&core_);

@@ -1,6 +1,7 @@
 // goro::semaphore. The protocol is described in semaphore_core.h.
 #include <cstdint>
 
+#include "goro/fiber/await.h"
 #include "goro/sync/internal/semaphore_core.h"
 #include "goro/sync/semaphore.h"
 #include "goro/sync/sync_error.h"
@@ -103,6 +104,10 @@ bool advance_semaphore(sync_op* base) noexcept {
 namespace goro {
 
 void semaphore::acquire_blocking(std::int64_t n) {
+  if (internal::fiber::current() != nullptr) {
+    goro::await(acquire(n));  // a fiber suspends instead
+    return;
+  }
   internal::check_not_in_g("semaphore::acquire_blocking()");
   core_.check_request(n);
   if (core_.try_acquire(n)) return;
