@@ -24,8 +24,10 @@
 //  - Called anywhere else (a plain thread, or a stackless G, where the
 //    call would have nothing to suspend), it throws std::logic_error and x
 //    is not touched.
-//  - Cost: two stack switches and one small coroutine frame on top of the
-//    wait itself (benchmarks/README.md, "Fibers").
+//  - Cost: an operation that can complete at once (x's await_ready) runs
+//    right here, with no switch. One that must wait costs two stack
+//    switches and one small coroutine frame on top of the wait itself
+//    (benchmarks/README.md, "Fibers").
 //  - When a runtime is destroyed with the fiber still waiting, the pending
 //    await throws goro's internal fiber_unwind, which unwinds the fiber's
 //    stack (its destructors run). It is not a std::exception; a
@@ -63,16 +65,30 @@ template <class A>
 using await_result_t =
     decltype(awaiter_of(std::declval<A>()).await_resume());
 
-// The request a fiber hands its driver: co_await *a, keep the outcome.
-template <class A, class R>
-task<void> await_request(std::remove_reference_t<A>* a,
-                         result_slot<R>* out) {
+// The awaiter, minus the await_ready the fiber has already asked (once, as
+// co_await would): the request coroutine goes straight to await_suspend.
+template <class Aw>
+struct resume_only {
+  Aw* aw;
+  bool await_ready() const noexcept { return false; }
+  template <class Promise>
+  decltype(auto) await_suspend(std::coroutine_handle<Promise> h) {
+    return aw->await_suspend(h);
+  }
+  decltype(auto) await_resume() { return aw->await_resume(); }
+};
+
+// The request a fiber hands its driver: finish co_await *aw, keep the
+// outcome.
+template <class Aw, class R>
+task<void> await_request(Aw* aw, result_slot<R>* out) {
   try {
+    resume_only<Aw> rest{aw};  // named: g++ < 13 PR100611
     if constexpr (std::is_void_v<R>) {
-      co_await static_cast<A&&>(*a);
+      co_await rest;
       out->set_value();
     } else {
-      out->set_value(co_await static_cast<A&&>(*a));
+      out->set_value(co_await rest);
     }
   } catch (...) {
     out->set_exception(std::current_exception());
@@ -86,8 +102,14 @@ internal::await_result_t<A&&> await(A&& x) {
   using R = internal::await_result_t<A&&>;
   internal::fiber* f = internal::fiber::current();
   if (f == nullptr) internal::throw_await_outside_fiber();
+  // The awaiter lives here, on the fiber's stack, until await returns.
+  auto&& aw = internal::awaiter_of(std::forward<A>(x));
+  using Aw = std::remove_reference_t<decltype(aw)>;
+  // Ready (a buffered channel with room, a free mutex, a finished G): no
+  // switch at all, as co_await would not suspend.
+  if (aw.await_ready()) return aw.await_resume();
   internal::result_slot<R> out;
-  f->suspend(internal::await_request<A, R>(std::addressof(x), &out));
+  f->suspend(internal::await_request<Aw, R>(std::addressof(aw), &out));
   return out.take();
 }
 

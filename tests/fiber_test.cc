@@ -458,6 +458,60 @@ TEST(Fiber, MigratesBetweenThreadsAndSeesTheCurrentOne) {
   EXPECT_GE(seen.size(), 1u);
 }
 
+// A fiber's reads of thread-locals through an opaque call see the thread
+// it is running on now, after any number of migrations (the same rule as
+// for tasks; goro's own accessors are opaque for this reason).
+thread_local std::thread::id tl_thread_id = std::this_thread::get_id();
+[[gnu::noinline]] std::thread::id thread_id_from_tls() { return tl_thread_id; }
+
+TEST(Fiber, ThreadLocalsReadAfterAWaitAreTheCurrentThreads) {
+  goro::runtime rt{goro::options{.procs = 4}};
+  std::atomic<int> stale{0};
+  rt.block_on([&]() -> goro::task<> {
+    goro::wait_group wg;
+    wg.add(8);
+    for (int f = 0; f < 8; ++f) {
+      goro::go_stackful([&] {
+        for (int i = 0; i < 300; ++i) {
+          goro::await(goro::yield());
+          if (thread_id_from_tls() != std::this_thread::get_id()) {
+            stale.fetch_add(1);
+          }
+        }
+        wg.done();
+      });
+    }
+    co_await wg.wait();
+  });
+  EXPECT_EQ(stale.load(), 0);
+}
+
+// An operation that can complete at once does not suspend the fiber (as
+// co_await does not suspend a task): with one P, no other G runs meanwhile.
+TEST(Fiber, ReadyOperationsDoNotSuspend) {
+  goro::runtime rt{goro::options{.procs = 1}};
+  rt.block_on([]() -> goro::task<> {
+    std::atomic<bool> other_ran{false};
+    goro::go([&other_ran]() -> goro::task<> {
+      other_ran = true;
+      co_return;
+    });
+    auto h = goro::co_spawn_stackful([&other_ran] {
+      auto ch = goro::make_chan<int>(100);
+      goro::mutex mu;
+      for (int i = 0; i < 100; ++i) {
+        goro::await(ch.send(i));   // room in the buffer
+        goro::await(mu.lock());    // free
+        mu.unlock();
+      }
+      int sum = 0;
+      for (int i = 0; i < 100; ++i) sum += *goro::await(ch.recv());
+      return other_ran.load() ? -1 : sum;
+    });
+    EXPECT_EQ(co_await h, 4950);
+  });
+}
+
 // Each context keeps its own floating-point control state.
 TEST(Fiber, FloatingPointControlStateIsPerFiber) {
   goro::runtime rt{goro::options{.procs = 1}};
