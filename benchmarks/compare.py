@@ -27,7 +27,10 @@ Contract with the goro benchmarks (Google Benchmark JSON):
     BM_MutexTryLockThread, BM_MutexContended1000, BM_WaitGroupSpawn,
     BM_RWMutexReadMostly, BM_SleepLateness/gs:1000,
     BM_SleepLateness/gs:100000, BM_TimerStartStop, BM_TimerResetStop,
-    BM_SelectTimeoutNotFired;
+    BM_SelectTimeoutNotFired, BM_FiberContextSwitch, BM_FiberAwaitReadyTask,
+    BM_FiberYieldRoundTrip,
+    BM_FiberChanPingPong/procs:1, BM_FiberSpawnJoin, BM_DeepRecursion/fiber:1,
+    BM_DeepRecursion/fiber:0, BM_FiberBlockedMemory;
   * each time workload (unit ns or ms in WORKLOADS) reports a user counter
     "per_op" whose value is SECONDS per op, where one op means the same as in
     the Go benchmark paired with it in WORKLOADS;
@@ -38,7 +41,10 @@ Contract with the goro benchmarks (Google Benchmark JSON):
   * a workload with its own metric (the 4th element of its WORKLOADS entry:
     row label, goro counter, Go unit) reads that goro counter, in SECONDS,
     and that Go metric, in ns (BM_SleepLateness: "late_mean" and "late_p99"
-    against Go's "ns-late-mean" and "ns-late-p99");
+    against Go's "ns-late-mean" and "ns-late-p99"; the fiber rows pair
+    goro's fiber workloads with Go's goroutine ones, whose goroutines have
+    stacks too; BM_FiberBlockedMemory's "pte_bytes_per_g" is page-table
+    bytes per fiber, with no Go counterpart, Go name "-");
   * the median rows have "aggregate_name": "median" and "run_name" equal to
     the benchmark name.  Google Benchmark appends the time type to run_name
     for UseRealTime()/UseManualTime()/MeasureProcessCPUTime() benchmarks
@@ -95,6 +101,26 @@ WORKLOADS = [
     ("TimerStartStop", "BM_TimerStartStop", "ns"),
     ("TimerResetStop", "BM_TimerResetStop", "ns"),
     ("SelectTimeoutNotFired", "BM_SelectTimeoutNotFired", "ns"),
+    # Fibers (stackful Gs). Go has no bare context switch: goro only.
+    ("-", "BM_FiberContextSwitch", "ns",
+     ("FiberContextSwitch", "per_op", "ns/op")),
+    ("CallReady", "BM_FiberAwaitReadyTask", "ns",
+     ("FiberAwaitReady", "per_op", "ns/op")),
+    ("YieldRoundTrip", "BM_FiberYieldRoundTrip", "ns",
+     ("FiberYieldRoundTrip", "per_op", "ns/op")),
+    ("ChanPingPongProcs1", "BM_FiberChanPingPong/procs:1", "ns",
+     ("FiberChanPingPongProcs1", "per_op", "ns/op")),
+    ("SpawnJoin", "BM_FiberSpawnJoin", "ns",
+     ("FiberSpawnJoin", "per_op", "ns/op")),
+    ("DeepRecursion10k", "BM_DeepRecursion/fiber:1", "us",
+     ("DeepRecursion10kFiber", "per_op", "ns/op")),
+    ("DeepRecursion10k", "BM_DeepRecursion/fiber:0", "us",
+     ("DeepRecursion10kTasks", "per_op", "ns/op")),
+    ("ChanBlockedGMemory", "BM_FiberBlockedMemory", "B",
+     ("FiberBlockedMemory", "bytes_per_g", "bytes/G")),
+    # Page tables: Go's figure has no separate part to compare with.
+    ("-", "BM_FiberBlockedMemory", "B",
+     ("FiberBlockedPageTables", "pte_bytes_per_g", "bytes/G")),
 ]
 NS_PER_UNIT = {"ns": 1.0, "us": 1e3, "ms": 1e6}
 # Memory units: (goro user counter, Go metric unit), both in that unit.
@@ -171,10 +197,13 @@ def goro_medians_from_json(text):
     return medians
 
 
-def run_goro(reps):
+def run_goro(reps, workloads):
     cmd = ["bazel", "run", "--config=opt", "//benchmarks:goro_bench", "--",
            "--benchmark_format=json", f"--benchmark_repetitions={reps}",
            "--benchmark_report_aggregates_only=true"]
+    if workloads is not WORKLOADS:
+        names = sorted({re.escape(spec(w)[2]) for w in workloads})
+        cmd.append("--benchmark_filter=^(" + "|".join(names) + ")(/|$)")
     print("+", " ".join(cmd), file=sys.stderr)
     try:
         proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
@@ -210,9 +239,15 @@ def go_medians_from_output(text):
             for name, units in samples.items()}
 
 
-def run_go(reps):
+def run_go(reps, workloads):
     """Map Go benchmark name (without "Benchmark") -> {unit: median}."""
-    cmd = ["go", "test", "-run", "xxx", "-bench", ".", "-count", str(reps)]
+    bench = "."
+    if workloads is not WORKLOADS:
+        names = sorted({spec(w)[1] for w in workloads if spec(w)[1] != "-"})
+        if not names:
+            return {}
+        bench = "^Benchmark(" + "|".join(names) + ")$"
+    cmd = ["go", "test", "-run", "xxx", "-bench", bench, "-count", str(reps)]
     print("+ (cd benchmarks/go &&", " ".join(cmd) + ")", file=sys.stderr)
     try:
         code, out = run_streaming(cmd, GO_DIR, go_env())
@@ -229,11 +264,11 @@ def fmt(value):
     return f"{value:.2f}" if value < 10 else f"{value:.1f}"
 
 
-def print_table(goro, go):
+def print_table(goro, go, workloads=WORKLOADS):
     """goro: (name, counter) -> seconds (bytes for memory workloads);
     go: name -> {unit: median}, as go_medians_from_output returns."""
     rows = [("workload", "unit", "goro", "Go", "goro/Go")]
-    for w in WORKLOADS:
+    for w in workloads:
         label, go_name, goro_name, unit, counter, go_unit = spec(w)
         g = goro.get((goro_name, counter))
         o = go.get(go_name, {}).get(go_unit)
@@ -252,6 +287,8 @@ def print_table(goro, go):
 
     def speedup(d, p1, p2):
         return f"{d[p1] / d[p2]:.2f}x" if d.get(p1) and d.get(p2) else "-"
+    if workloads is not WORKLOADS:
+        return
     print()
     go_ns = {name: units.get("ns/op") for name, units in go.items()}
     goro_s = {name: v for (name, counter), v in goro.items()
@@ -269,26 +306,36 @@ def main():
                     help="run only the Go benchmarks")
     ap.add_argument("--goro-json", metavar="FILE",
                     help="parse this goro JSON instead of running bazel")
+    ap.add_argument("--only", metavar="REGEX",
+                    help="only the workloads whose row label matches REGEX "
+                         "(e.g. 'Fiber|DeepRecursion'); both sides run just "
+                         "those benchmarks")
     args = ap.parse_args()
     if args.reps < 1:
         ap.error("--reps must be at least 1")
+    workloads = WORKLOADS
+    if args.only:
+        workloads = [w for w in WORKLOADS
+                     if re.search(args.only, spec(w)[0])]
+        if not workloads:
+            ap.error("--only matches no workload")
 
     goro = {}
     if args.goro_json:
         with open(args.goro_json) as f:
             goro = goro_medians_from_json(f.read())
     elif not args.go_only:
-        goro = run_goro(args.reps)
+        goro = run_goro(args.reps, workloads)
     if args.goro_json or not args.go_only:
-        missing = [f"{s[2]} ({s[4]})" for s in map(spec, WORKLOADS)
+        missing = [f"{s[2]} ({s[4]})" for s in map(spec, workloads)
                    if (s[2], s[4]) not in goro]
         if missing:
             print("compare.py: no goro median for", ", ".join(missing),
                   "; found:",
                   ", ".join(sorted(f"{n} ({c})" for n, c in goro))
                   or "nothing", file=sys.stderr)
-    go = run_go(args.reps)
-    print_table(goro, go)
+    go = run_go(args.reps, workloads)
+    print_table(goro, go, workloads)
 
 
 if __name__ == "__main__":
