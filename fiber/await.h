@@ -18,9 +18,17 @@
 //    join_handle, a channel operation, a select, a lock, a wait group, a
 //    sleep, goro::yield().
 //  - x is used in place: a temporary lives until the end of the full
-//    expression, so `goro::await(ch.recv())` is fine.
+//    expression, so `goro::await(ch.recv())` is fine. One difference from
+//    co_await: the awaiter that x's operator co_await returns lives only
+//    until await returns, so a reference result that points into that
+//    awaiter (no goro awaitable returns one) dangles at once.
 //  - After it returns, the fiber may be running on another thread
-//    (another M): do not keep a thread_local's address across it.
+//    (another M). The compiler does not know that: within one function it
+//    may reuse a thread_local's address, errno's location and
+//    pthread_self() / std::this_thread::get_id() from before the call
+//    (glibc declares those const). So read errno right after the call that
+//    set it, in the same function, compare no thread ids across a wait,
+//    and reach thread_locals through a function that is not inlined.
 //  - Called anywhere else (a plain thread, or a stackless G, where the
 //    call would have nothing to suspend), it throws std::logic_error and x
 //    is not touched.
@@ -61,9 +69,12 @@ decltype(auto) awaiter_of(A&& a) {
     return std::forward<A>(a);
   }
 }
+// co_await calls await_resume on the awaiter as an lvalue; so does await.
 template <class A>
-using await_result_t =
-    decltype(awaiter_of(std::declval<A>()).await_resume());
+using awaiter_t =
+    std::remove_reference_t<decltype(awaiter_of(std::declval<A>()))>;
+template <class A>
+using await_result_t = decltype(std::declval<awaiter_t<A>&>().await_resume());
 
 // The awaiter, minus the await_ready the fiber has already asked (once, as
 // co_await would): the request coroutine goes straight to await_suspend.
@@ -102,6 +113,9 @@ internal::await_result_t<A&&> await(A&& x) {
   using R = internal::await_result_t<A&&>;
   internal::fiber* f = internal::fiber::current();
   if (f == nullptr) internal::throw_await_outside_fiber();
+  f->before_wait();
+  // Once await_ready has been asked, nothing may throw before the request
+  // reaches await_suspend (fiber::before_wait).
   // The awaiter lives here, on the fiber's stack, until await returns.
   auto&& aw = internal::awaiter_of(std::forward<A>(x));
   using Aw = std::remove_reference_t<decltype(aw)>;

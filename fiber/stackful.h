@@ -39,7 +39,10 @@
 //    overflow: ..." on stderr (never silent corruption), unless a single
 //    frame is larger than 64 KiB (fiber/internal/fiber_stack.h).
 //  - Thread-locals: the fiber may resume on another thread after any
-//    wait; do not hold a thread_local's address across one.
+//    wait; within one function the compiler may reuse a thread_local's
+//    address, errno's and the thread id from before it (goro/fiber/await.h
+//    says what to do). The C++ exception state and the floating-point
+//    control state belong to the fiber and move with it.
 #ifndef GORO_FIBER_STACKFUL_H_
 #define GORO_FIBER_STACKFUL_H_
 

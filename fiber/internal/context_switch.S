@@ -15,6 +15,14 @@
 // callee-saved slots. fn never returns.
 
 #if defined(__x86_64__)
+// Built with -fcf-protection: landing pads for indirect-branch tracking,
+// and a property note saying so (below). Shadow stacks are not claimed:
+// returning into another stack is exactly what they forbid.
+#if defined(__CET__) && (__CET__ & 1)
+#define GORO_ENDBR endbr64
+#else
+#define GORO_ENDBR
+#endif
 // System V: callee-saved rbx, rbp, r12-r15; control state MXCSR (SSE) and
 // the x87 control word. Frame, from the saved stack pointer up:
 //   0: MXCSR (4 bytes), x87 control word (2 bytes), padding
@@ -26,6 +34,7 @@
         .p2align 4
 goro_context_switch:
         .cfi_startproc
+        GORO_ENDBR
         pushq   %rbp
         .cfi_adjust_cfa_offset 8
         pushq   %rbx
@@ -67,11 +76,25 @@ goro_context_switch:
 goro_context_start:
         .cfi_startproc
         .cfi_undefined rip
+        GORO_ENDBR
         movq    %r12, %rdi
         callq   *%rbx
         ud2
         .cfi_endproc
         .size   goro_context_start, .-goro_context_start
+
+#if defined(__CET__) && (__CET__ & 1)
+        .section .note.gnu.property, "a"
+        .p2align 3
+        .long   4               // name size
+        .long   16              // descriptor size
+        .long   5               // NT_GNU_PROPERTY_TYPE_0
+        .asciz  "GNU"
+        .long   0xc0000002      // GNU_PROPERTY_X86_FEATURE_1_AND
+        .long   4
+        .long   1               // IBT (not SHSTK)
+        .p2align 3
+#endif
 
 #elif defined(__aarch64__)
 // AAPCS64: callee-saved x19-x28, x29 (frame pointer), x30 (link register),

@@ -32,14 +32,18 @@ inline void switch_context(void** save, void* next) noexcept {
 
 // Lays out the first frame at the top of [.., top) and returns the context
 // to switch to. top must be 16-byte aligned. The new context starts with
-// the default floating-point environment (round to nearest, exceptions
-// masked), as a new thread does.
+// the calling thread's floating-point control state (rounding mode,
+// flush-to-zero, exception masks), as a new thread starts with its
+// creator's.
 inline void* make_context(char* top, context_fn fn, void* arg) noexcept {
 #if defined(__x86_64__)
-  // Layout: see context_switch.S. MXCSR 0x1F80 and x87 control word 0x037F
-  // are the values the System V ABI gives a new process.
+  // Layout: see context_switch.S.
+  std::uint32_t mxcsr = 0;
+  std::uint16_t x87cw = 0;
+  __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+  __asm__ volatile("fnstcw %0" : "=m"(x87cw));
   std::uint64_t frame[8] = {};
-  frame[0] = 0x1F80u | (std::uint64_t{0x037F} << 32);
+  frame[0] = mxcsr | (std::uint64_t{x87cw} << 32);
   frame[4] = reinterpret_cast<std::uint64_t>(arg);  // r12
   frame[5] = reinterpret_cast<std::uint64_t>(fn);   // rbx
   frame[6] = 0;                                      // rbp: ends FP chains
@@ -50,7 +54,9 @@ inline void* make_context(char* top, context_fn fn, void* arg) noexcept {
   frame[1] = reinterpret_cast<std::uint64_t>(arg);   // x20
   frame[10] = 0;                                     // x29
   frame[11] = reinterpret_cast<std::uint64_t>(&goro_context_start);  // x30
-  frame[20] = 0;                                     // FPCR: defaults
+  std::uint64_t fpcr = 0;
+  __asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
+  frame[20] = fpcr;
 #endif
   char* sp = top - sizeof(frame);
   std::memcpy(sp, frame, sizeof(frame));

@@ -2,7 +2,10 @@
 
 #include <cxxabi.h>
 
+#include <unistd.h>
+
 #include <cstring>
+#include <exception>
 
 #include "goro/fiber/internal/context_switch.h"
 #include "goro/runtime/internal/fatal.h"
@@ -20,6 +23,7 @@
 #endif
 #endif
 #if defined(GORO_ASAN)
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 #if defined(GORO_TSAN)
@@ -127,13 +131,50 @@ void fiber::switch_out(bool last) noexcept {
 }
 
 void fiber::suspend(task<void> request) {
-  if (unwinding_) throw fiber_unwind{};
+  // before_wait() ran before the awaiter was touched, and unwinding_ only
+  // changes while the fiber is switched out.
+  if (unwinding_) fatal("fiber::suspend while unwinding");
   request_ = static_cast<task<void>&&>(request);
   const auto sp = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
   if (sp < lowest_sp_) lowest_sp_ = sp;
   switch_out(/*last=*/false);
   switched_in();
-  if (unwinding_) throw fiber_unwind{};
+  if (unwinding_) unwind_instead_of_waiting();
+}
+
+// The fiber is being destroyed ("Ending" in fiber.h) and is at a wait that
+// can never complete. Normally: throw fiber_unwind and let the stack
+// unwind. Two cases cannot throw:
+//  - an exception is already propagating on this fiber (the wait is in a
+//    destructor, run by fiber_unwind itself or by the fiber's own
+//    exception): a second throw out of a destructor would std::terminate;
+//  - the fiber keeps waiting after fiber_unwind was thrown (a catch (...)
+//    swallowed it): it would never end.
+// Then the fiber is abandoned: it switches away for the last time and its
+// stack is released without running the destructors still on it (what
+// they own leaks; nothing on the stack is touched again).
+void fiber::unwind_instead_of_waiting() {
+  constexpr int kMaxWaitsWhileUnwinding = 64;
+  if (std::uncaught_exceptions() == 0 &&
+      ++waits_while_unwinding_ <= kMaxWaitsWhileUnwinding) {
+    throw fiber_unwind{};
+  }
+  if (std::uncaught_exceptions() == 0) {
+    static const char kMsg[] =
+        "goro: a fiber kept waiting while its runtime was being destroyed "
+        "(does a catch (...) swallow goro::internal::fiber_unwind? rethrow "
+        "it); its stack is released without running the rest of its "
+        "destructors\n";
+    ssize_t ignored = write(STDERR_FILENO, kMsg, sizeof(kMsg) - 1);
+    (void)ignored;
+  }
+#if defined(GORO_ASAN)
+  // Frames left on the stack keep their redzones poisoned; the next fiber
+  // on this stack must not inherit them.
+  __asan_unpoison_memory_region(stack_.lo(), stack_.size);
+#endif
+  switch_out(/*last=*/true);
+  fatal("an abandoned fiber was resumed");
 }
 
 void fiber::entry(void* self) noexcept {

@@ -42,7 +42,10 @@
 // with `unwinding` set and the pending goro::await throws fiber_unwind, so
 // every destructor on the fiber's stack runs, as for a task's frames.
 // fiber_unwind is not a std::exception; code that catches (...) must
-// rethrow it.
+// rethrow it. A fiber that cannot be unwound (it waits again while an
+// exception is propagating, e.g. in a destructor, or swallows
+// fiber_unwind and keeps waiting) is abandoned instead: its stack is
+// released without the remaining destructors (unwind_instead_of_waiting).
 #ifndef GORO_FIBER_INTERNAL_FIBER_H_
 #define GORO_FIBER_INTERNAL_FIBER_H_
 
@@ -80,8 +83,17 @@ class fiber {
   // The fiber this thread is running, or null (plain threads, stackless
   // Gs, and a driver between resumes). Opaque: see "Threads".
   static fiber* current() noexcept;
+  // Called by every wait before it touches its awaiter: throws
+  // fiber_unwind if the fiber is being destroyed (or abandons it, see
+  // unwind_instead_of_waiting). Checked first because an awaiter's
+  // await_ready may begin a protocol that only its await_suspend ends (a
+  // channel operation holds the channel's lock from one to the other), so
+  // nothing may throw between the two.
+  void before_wait() {
+    if (unwinding_) unwind_instead_of_waiting();
+  }
   // Hands `request` to the driver and switches away until it has
-  // completed. Throws fiber_unwind if the fiber is being destroyed.
+  // completed. Throws fiber_unwind if the fiber is destroyed meanwhile.
   void suspend(task<void> request);
 
   std::uint64_t gid() const noexcept { return gid_; }
@@ -97,6 +109,7 @@ class fiber {
   void start();
   void switched_in() noexcept;    // fiber side, after every switch in
   void switch_out(bool last) noexcept;  // fiber side
+  [[noreturn]] void unwind_instead_of_waiting();
 
   const std::size_t stack_size_;
   const body_fn body_;
@@ -109,6 +122,7 @@ class fiber {
   std::uint64_t gid_ = 0;
   state state_ = state::created;
   bool unwinding_ = false;
+  int waits_while_unwinding_ = 0;
   eh_globals eh_{};
   running_stack running_{};
   // Sanitizer bookkeeping (unused without them).

@@ -142,6 +142,9 @@ fiber_stack fiber_stack::acquire(std::size_t size) {
             "address space limit; see fiber/README.md)");
   }
   s.base = static_cast<char*>(p);
+  // No transparent huge pages: with THP "always", a fiber reaching a 2 MiB
+  // aligned block of its stack would be given 2 MiB at once.
+  (void)madvise(s.base, kGuardSize + size, MADV_NOHUGEPAGE);
   if (mprotect(s.base, kGuardSize, PROT_NONE) != 0) {
     const int err = errno;
     munmap(p, kGuardSize + size);
@@ -201,18 +204,28 @@ char* put_hex(char* p, char* end, std::uintptr_t v) {
 }
 
 void forward(int sig, siginfo_t* info, void* uc, const struct sigaction& old) {
-  if ((old.sa_flags & SA_SIGINFO) != 0 && old.sa_sigaction != nullptr) {
+  if ((old.sa_flags & SA_SIGINFO) != 0) {
     old.sa_sigaction(sig, info, uc);
     return;
   }
-  if (old.sa_handler == SIG_IGN) return;
-  if (old.sa_handler == SIG_DFL) {
-    // Restore the default action and return: the faulting instruction runs
-    // again and the kernel ends the process the usual way (core dump).
-    signal(sig, SIG_DFL);
+  if (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN) {
+    old.sa_handler(sig);
     return;
   }
-  old.sa_handler(sig);
+  // No handler before goro's. A real fault (si_code > 0) cannot be ignored
+  // (the kernel kills a process that ignores one), so either way: restore
+  // the default action; return, and the faulting instruction runs again
+  // and ends the process the usual way (core dump). A signal sent by
+  // kill/raise (si_code <= 0) would not come back by itself: raise it
+  // again, unless it was ignored.
+  signal(sig, SIG_DFL);
+  if (info->si_code <= 0) {
+    if (old.sa_handler == SIG_IGN) {
+      signal(sig, SIG_IGN);
+    } else {
+      raise(sig);
+    }
+  }
 }
 
 void on_fault(int sig, siginfo_t* info, void* uc) {
