@@ -57,16 +57,22 @@
 
 namespace goro {
 
-// How much stack a fiber gets by default: 8 MiB, what Linux gives a thread
-// (RLIMIT_STACK), because the code that needs a fiber (deep recursion,
-// code written for threads) was written against thread stacks. It costs
-// address space, not memory: pages are committed as the fiber touches
-// them, so a fiber that stays shallow uses one or two 4 KiB pages, like a
-// Go goroutine's starting stack (benchmarks/README.md, "Fibers").
+// How much stack a fiber gets by default: 64 MiB, reserved, not
+// committed. The code that needs a fiber is deep (recursion) or was written
+// for threads (8 MiB stacks here), and a recursion 100,000 levels deep in
+// an unoptimised build easily takes 300 bytes a level (a std::function
+// and a std::string per level measured 288): 30 MB. Go lets a goroutine's
+// stack grow to 1 GB for the same reason. The reservation costs address
+// space only: pages are committed as the fiber touches them, so a fiber
+// that stays shallow uses one 4 KiB page (plus a page-table page), like a
+// Go goroutine's starting stack (benchmarks/README.md, "Fibers"); a
+// larger reservation costs no more memory than a smaller one. 30,000 live
+// fibers (the vm.max_map_count bound, fiber/README.md) reserve 2 TB of the
+// 128 TB address space.
 //
 // Under AddressSanitizer or ThreadSanitizer, whose instrumented frames are
-// several times larger, the default is 32 MiB, so that code that fits in a
-// fiber in a plain build fits in the sanitized build too.
+// about twice as large, the default is 128 MiB, so that code that fits in
+// a fiber in a plain build fits in the sanitized build too.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define GORO_FIBER_BIG_FRAMES 1
 #elif defined(__has_feature)
@@ -75,9 +81,9 @@ namespace goro {
 #endif
 #endif
 #if defined(GORO_FIBER_BIG_FRAMES)
-inline constexpr std::size_t kDefaultFiberStackSize = std::size_t{32} << 20;
+inline constexpr std::size_t kDefaultFiberStackSize = std::size_t{128} << 20;
 #else
-inline constexpr std::size_t kDefaultFiberStackSize = std::size_t{8} << 20;
+inline constexpr std::size_t kDefaultFiberStackSize = std::size_t{64} << 20;
 #endif
 #undef GORO_FIBER_BIG_FRAMES
 

@@ -63,6 +63,30 @@ TEST(Fiber, RecursionHundredThousandDeepThenBlocksOnAChannel) {
   }
 }
 
+// The default stack holds a 10^5-level recursion written the way tests and
+// legacy code write it, in an unoptimised build: a std::function calling
+// itself with a std::string per level (~300 bytes a level at -O0).
+TEST(Fiber, DefaultStackHoldsDeepUnoptimisedRecursion) {
+  // Under TSan three frames a level would overflow TSan's own shadow call
+  // stack (see kDeep): fewer levels there.
+  const int levels = goro_test::kTsan ? 15000 : 100000;
+  goro::runtime rt{goro::options{.procs = 2}};
+  auto ch = goro::make_chan<int>();
+  std::size_t total = rt.block_on([&]() -> goro::task<std::size_t> {
+    auto h = goro::co_spawn_stackful([ch, levels] {
+      std::function<std::size_t(int)> rec = [&](int n) -> std::size_t {
+        std::string s = "level";
+        if (n == 0) return s.size() + static_cast<std::size_t>(*ch.recv_blocking());
+        return rec(n - 1) + 1;
+      };
+      return rec(levels);
+    });
+    co_await ch.send(1);
+    co_return co_await h;
+  });
+  EXPECT_EQ(total, static_cast<std::size_t>(levels) + 6);
+}
+
 // The same recursion as nested tasks would need a co_await at every level;
 // a fiber runs a deep chain of ordinary calls and awaits only at the
 // bottom, with goro::await.
