@@ -34,8 +34,7 @@
 //    is not touched.
 //  - Cost: an operation that can complete at once (x's await_ready) runs
 //    right here, with no switch. One that must wait costs two stack
-//    switches and one small coroutine frame on top of the wait itself
-//    (benchmarks/README.md, "Fibers").
+//    switches on top of the wait itself (benchmarks/README.md, "Fibers").
 //  - When a runtime is destroyed with the fiber still waiting, the pending
 //    await throws goro's internal fiber_unwind, which unwinds the fiber's
 //    stack (its destructors run). It is not a std::exception; a
@@ -49,7 +48,6 @@
 #include <utility>
 
 #include "goro/fiber/internal/fiber.h"
-#include "goro/runtime/internal/result_slot.h"
 #include "goro/task/task.h"
 
 namespace goro {
@@ -76,33 +74,23 @@ using awaiter_t =
 template <class A>
 using await_result_t = decltype(std::declval<awaiter_t<A>&>().await_resume());
 
-// The awaiter, minus the await_ready the fiber has already asked (once, as
-// co_await would): the request coroutine goes straight to await_suspend.
+// wait_request::suspend for an awaiter of type Aw: calls its await_suspend
+// with the driver's handle. A handle it returns (symmetric transfer) is
+// resumed here; goro's own awaiters return void or std::noop_coroutine().
 template <class Aw>
-struct resume_only {
-  Aw* aw;
-  bool await_ready() const noexcept { return false; }
-  template <class Promise>
-  decltype(auto) await_suspend(std::coroutine_handle<Promise> h) {
-    return aw->await_suspend(h);
-  }
-  decltype(auto) await_resume() { return aw->await_resume(); }
-};
-
-// The request a fiber hands its driver: finish co_await *aw, keep the
-// outcome.
-template <class Aw, class R>
-task<void> await_request(Aw* aw, result_slot<R>* out) {
-  try {
-    resume_only<Aw> rest{aw};  // named: g++ < 13 PR100611
-    if constexpr (std::is_void_v<R>) {
-      co_await rest;
-      out->set_value();
-    } else {
-      out->set_value(co_await rest);
-    }
-  } catch (...) {
-    out->set_exception(std::current_exception());
+bool suspend_on(void* awaiter,
+                std::coroutine_handle<task_promise<void>> driver) {
+  Aw& aw = *static_cast<Aw*>(awaiter);
+  using S = decltype(aw.await_suspend(driver));
+  if constexpr (std::is_void_v<S>) {
+    aw.await_suspend(driver);
+    return true;
+  } else if constexpr (std::is_same_v<S, bool>) {
+    return aw.await_suspend(driver);
+  } else {
+    std::coroutine_handle<> next = aw.await_suspend(driver);
+    next.resume();
+    return true;
   }
 }
 
@@ -110,21 +98,21 @@ task<void> await_request(Aw* aw, result_slot<R>* out) {
 
 template <class A>
 internal::await_result_t<A&&> await(A&& x) {
-  using R = internal::await_result_t<A&&>;
   internal::fiber* f = internal::fiber::current();
   if (f == nullptr) internal::throw_await_outside_fiber();
   f->before_wait();
-  // Once await_ready has been asked, nothing may throw before the request
+  // Once await_ready has been asked, nothing may throw before the driver
   // reaches await_suspend (fiber::before_wait).
   // The awaiter lives here, on the fiber's stack, until await returns.
   auto&& aw = internal::awaiter_of(std::forward<A>(x));
   using Aw = std::remove_reference_t<decltype(aw)>;
   // Ready (a buffered channel with room, a free mutex, a finished G): no
   // switch at all, as co_await would not suspend.
-  if (aw.await_ready()) return aw.await_resume();
-  internal::result_slot<R> out;
-  f->suspend(internal::await_request<Aw, R>(std::addressof(aw), &out));
-  return out.take();
+  if (!aw.await_ready()) {
+    f->suspend(internal::wait_request{static_cast<void*>(std::addressof(aw)),
+                                      &internal::suspend_on<Aw>});
+  }
+  return aw.await_resume();
 }
 
 }  // namespace goro

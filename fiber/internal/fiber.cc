@@ -130,16 +130,46 @@ void fiber::switch_out(bool last) noexcept {
   switch_context(&sp_, caller_sp_);
 }
 
-void fiber::suspend(task<void> request) {
+void fiber::suspend(wait_request request) {
   // before_wait() ran before the awaiter was touched, and unwinding_ only
   // changes while the fiber is switched out.
   if (unwinding_) fatal("fiber::suspend while unwinding");
-  request_ = static_cast<task<void>&&>(request);
+  request_ = request;
   const auto sp = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
   if (sp < lowest_sp_) lowest_sp_ = sp;
   switch_out(/*last=*/false);
   switched_in();
   if (unwinding_) unwind_instead_of_waiting();
+  if (suspend_error_) {
+    std::exception_ptr e = static_cast<std::exception_ptr&&>(suspend_error_);
+    suspend_error_ = nullptr;
+    std::rethrow_exception(static_cast<std::exception_ptr&&>(e));
+  }
+}
+
+namespace {
+// The driver's side of a wait: await_ready was asked on the fiber's stack.
+struct request_awaiter {
+  const wait_request* request;
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<task_promise<void>> h) const {
+    return request->suspend(request->awaiter, h);
+  }
+  void await_resume() const noexcept {}
+};
+}  // namespace
+
+task<void> fiber::drive() {
+  while (resume()) {
+    try {
+      request_awaiter wait{&request_};  // named: g++ < 13 PR100611
+      co_await wait;
+    } catch (...) {
+      // await_suspend threw: the awaiter did not suspend; the fiber gets
+      // the exception where it waits.
+      suspend_error_ = std::current_exception();
+    }
+  }
 }
 
 // The fiber is being destroyed ("Ending" in fiber.h) and is at a wait that
@@ -195,6 +225,7 @@ fiber::~fiber() {
   if (state_ == state::suspended) {
     unwinding_ = true;
     request_ = {};
+    suspend_error_ = nullptr;
     // Every goro::await from here on throws fiber_unwind without
     // switching away, so this runs the fiber to its end.
     if (resume()) fatal("a fiber being unwound suspended");

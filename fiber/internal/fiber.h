@@ -1,21 +1,25 @@
 // fiber: an ordinary function running on its own stack inside a G.
 //
 // The design in one paragraph. A stackful G is an ordinary G whose root
-// task (the "driver", stackful_root.h) owns a fiber. The scheduler never
-// knows: it runs the driver like any task. The driver switches into the
-// fiber's stack (resume); the fiber runs plain C++ until it must wait, then
-// wraps what it waits for in a small goro::task (the "request", made by
-// goro::await) and switches back (suspend). The driver co_awaits that task
-// as any task would: the channel, lock, timer or join parks the G in the
-// usual way, and when it completes the driver switches into the fiber
-// again, which finds the result in its own stack frame. So every awaitable
-// in goro works in a fiber with no code of its own, each wait still parks
-// a G (not a thread), and exceptions never cross a stack switch: they are
-// caught on one stack and rethrown on the other.
+// task (stackful_root.h) owns a fiber and awaits its driver coroutine,
+// fiber::drive(). The scheduler never knows: it runs them like any task.
+// The driver switches into the fiber's stack (resume); the fiber runs
+// plain C++ until it must wait. goro::await(x) then asks x's awaiter
+// await_ready on the fiber's stack (a ready operation completes right
+// there), and otherwise hands the driver a type-erased "wait request": the
+// awaiter's address and a function that calls its await_suspend with the
+// driver's coroutine handle. The fiber switches back (suspend); the driver
+// co_awaits the request, so the channel, lock, timer or join parks the G in
+// the usual way, exactly as for a task; when the G is resumed the driver
+// switches into the fiber again, and the fiber calls await_resume on its
+// own stack. So every awaitable in goro works in a fiber with no code of
+// its own, each wait parks a G (not a thread), and no exception crosses a
+// stack switch: one thrown by await_suspend is caught by the driver and
+// rethrown in the fiber.
 //
-//   M stack:     ... execute() -> driver frame (heap) -> resume() ----+
-//                                        ^                              | switch
-//   fiber stack:                         +-- suspend() <- await(x) <- f(...)
+//   M stack:  ... execute() -> drive() frame (heap) -> resume() ------+
+//                                    ^ await_suspend(h)                | switch
+//   fiber stack:                     +-- suspend() <- await(x) <- f(...)
 //
 // Threads. resume() runs from first to last instruction on one thread: the
 // fiber switches back to the context that resume() saved, on the same
@@ -49,8 +53,10 @@
 #ifndef GORO_FIBER_INTERNAL_FIBER_H_
 #define GORO_FIBER_INTERNAL_FIBER_H_
 
+#include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 
 #include "goro/fiber/internal/fiber_stack.h"
 #include "goro/task/task.h"
@@ -59,6 +65,17 @@ namespace goro::internal {
 
 // Thrown by goro::await in a fiber that is being destroyed unfinished.
 struct fiber_unwind {};
+
+// What a waiting fiber asks its driver to co_await: the awaiter (on the
+// fiber's stack, await_ready already asked and false) and a function that
+// calls its await_suspend with the driver's handle. Returns false if the
+// awaiter declined to suspend (await_suspend returned false): the driver
+// then resumes the fiber at once.
+struct wait_request {
+  void* awaiter = nullptr;
+  bool (*suspend)(void* awaiter,
+                  std::coroutine_handle<task_promise<void>> driver) = nullptr;
+};
 
 class fiber {
  public:
@@ -73,11 +90,12 @@ class fiber {
   fiber& operator=(const fiber&) = delete;
 
   // --- the driver's side (runs on an M's stack) ---
-  // Runs the fiber until it suspends (true: take_request() says on what)
-  // or its body returns (false). Throws std::system_error if the first
-  // call cannot map a stack.
+  // The coroutine that runs the fiber to its end, awaiting its requests.
+  // Throws std::system_error if no stack can be mapped.
+  task<void> drive();
+  // Runs the fiber until it suspends (true: request_ says on what) or its
+  // body returns (false).
   bool resume();
-  task<void> take_request() noexcept { return static_cast<task<void>&&>(request_); }
 
   // --- the fiber's side ---
   // The fiber this thread is running, or null (plain threads, stackless
@@ -92,9 +110,11 @@ class fiber {
   void before_wait() {
     if (unwinding_) unwind_instead_of_waiting();
   }
-  // Hands `request` to the driver and switches away until it has
-  // completed. Throws fiber_unwind if the fiber is destroyed meanwhile.
-  void suspend(task<void> request);
+  // Hands `request` to the driver and switches away until the driver
+  // resumes the fiber: the awaiter may now be resumed (await_resume).
+  // Throws what the awaiter's await_suspend threw, or fiber_unwind if the
+  // fiber is destroyed meanwhile.
+  void suspend(wait_request request);
 
   std::uint64_t gid() const noexcept { return gid_; }
 
@@ -117,7 +137,8 @@ class fiber {
   fiber_stack stack_{};
   void* sp_ = nullptr;         // the fiber's context while it is away
   void* caller_sp_ = nullptr;  // resume()'s context while the fiber runs
-  task<void> request_{};
+  wait_request request_{};
+  std::exception_ptr suspend_error_{};  // thrown by await_suspend
   std::uintptr_t lowest_sp_ = UINTPTR_MAX;
   std::uint64_t gid_ = 0;
   state state_ = state::created;

@@ -1,6 +1,5 @@
-// The driver of a stackful G: the goro::task that owns a fiber and awaits,
-// on the fiber's behalf, whatever the fiber asks for (fiber.h explains the
-// design).
+// The root task of a stackful G: owns the fiber and the callable, and
+// awaits the fiber's driver (fiber::drive; fiber.h explains the design).
 #ifndef GORO_FIBER_INTERNAL_STACKFUL_ROOT_H_
 #define GORO_FIBER_INTERNAL_STACKFUL_ROOT_H_
 
@@ -48,11 +47,8 @@ task<T> stackful_root(std::size_t stack_size, F f, Args... args) {
   using body_t = fiber_body<T, F, Args...>;
   body_t body{std::move(f), std::tuple<Args...>(std::move(args)...), {}};
   fiber fb(stack_size, &body_t::run, &body);
-  while (fb.resume()) {
-    // Named, not a temporary in the co_await (g++ < 13, PR100611).
-    task<void> request = fb.take_request();
-    co_await request;
-  }
+  task<void> driving = fb.drive();  // named: g++ < 13 PR100611
+  co_await driving;
   co_return body.result.take();
 }
 
