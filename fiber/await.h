@@ -75,23 +75,27 @@ template <class A>
 using await_result_t = decltype(std::declval<awaiter_t<A>&>().await_resume());
 
 // wait_request::suspend for an awaiter of type Aw: calls its await_suspend
-// with the driver's handle. A handle it returns (symmetric transfer) is
-// resumed here; goro's own awaiters return void or std::noop_coroutine().
+// with the driver's handle and turns the result into what the driver's
+// await_suspend returns (fiber.h, wait_request).
 template <class Aw>
-bool suspend_on(void* awaiter,
-                std::coroutine_handle<task_promise<void>> driver) {
+std::coroutine_handle<> suspend_on(
+    void* awaiter, std::coroutine_handle<task_promise<void>> driver) {
   Aw& aw = *static_cast<Aw*>(awaiter);
   using S = decltype(aw.await_suspend(driver));
   if constexpr (std::is_void_v<S>) {
     aw.await_suspend(driver);
-    return true;
+    return std::noop_coroutine();
   } else if constexpr (std::is_same_v<S, bool>) {
-    return aw.await_suspend(driver);
+    if (aw.await_suspend(driver)) return std::noop_coroutine();
+    return driver;
   } else {
-    std::coroutine_handle<> next = aw.await_suspend(driver);
-    next.resume();
-    return true;
+    return aw.await_suspend(driver);  // symmetric transfer
   }
+}
+
+template <class Aw>
+void cancel_awaiter(void* awaiter) noexcept {
+  static_cast<Aw*>(awaiter)->~Aw();
 }
 
 }  // namespace internal
@@ -109,8 +113,10 @@ internal::await_result_t<A&&> await(A&& x) {
   // Ready (a buffered channel with room, a free mutex, a finished G): no
   // switch at all, as co_await would not suspend.
   if (!aw.await_ready()) {
-    f->suspend(internal::wait_request{static_cast<void*>(std::addressof(aw)),
-                                      &internal::suspend_on<Aw>});
+    using A0 = std::remove_cv_t<Aw>;
+    f->suspend(internal::wait_request{
+        const_cast<A0*>(std::addressof(aw)), &internal::suspend_on<A0>,
+        &internal::cancel_awaiter<A0>});
   }
   return aw.await_resume();
 }

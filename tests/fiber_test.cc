@@ -680,6 +680,23 @@ TEST(Fiber, TeardownAbandonsAFiberWaitingInADestructorDuringUnwinding) {
     });
   }  // must neither terminate nor hang
   EXPECT_EQ(parked.load(), 1);
+  // The abandoned fiber's wait was withdrawn from the channel before its
+  // stack went back to the pool: reuse the stack, then close the channel
+  // (which wakes every receiver it still lists).
+  {
+    goro::runtime rt{goro::options{.procs = 1}};
+    rt.block_on(goro::stackful([] {
+      volatile char scribble[32 << 10];
+      for (std::size_t i = 0; i < sizeof(scribble); ++i) {
+        scribble[i] = static_cast<char>(0xA5);
+      }
+      goro::await(goro::yield());
+    }));
+  }
+  never.close();
+  auto r = never.try_recv();
+  EXPECT_FALSE(r.has_value());
+  EXPECT_TRUE(r.closed());
 }
 
 // A fiber whose catch (...) swallows the teardown's unwinding and waits

@@ -139,7 +139,8 @@ void fiber::suspend(wait_request request) {
   if (sp < lowest_sp_) lowest_sp_ = sp;
   switch_out(/*last=*/false);
   switched_in();
-  if (unwinding_) unwind_instead_of_waiting();
+  if (unwinding_) unwind_instead_of_waiting(&request_);
+  request_ = {};
   if (suspend_error_) {
     std::exception_ptr e = static_cast<std::exception_ptr&&>(suspend_error_);
     suspend_error_ = nullptr;
@@ -152,7 +153,8 @@ namespace {
 struct request_awaiter {
   const wait_request* request;
   bool await_ready() const noexcept { return false; }
-  bool await_suspend(std::coroutine_handle<task_promise<void>> h) const {
+  std::coroutine_handle<> await_suspend(
+      std::coroutine_handle<task_promise<void>> h) const {
     return request->suspend(request->awaiter, h);
   }
   void await_resume() const noexcept {}
@@ -182,8 +184,11 @@ task<void> fiber::drive() {
 //    swallowed it): it would never end.
 // Then the fiber is abandoned: it switches away for the last time and its
 // stack is released without running the destructors still on it (what
-// they own leaks; nothing on the stack is touched again).
-void fiber::unwind_instead_of_waiting() {
+// they own leaks; nothing on the stack is touched again). One exception:
+// the awaiter of a pending wait, if it lives on this stack, is destroyed
+// first, because a parked awaiter is linked into its channel or lock,
+// which would otherwise keep a pointer into a stack about to be reused.
+void fiber::unwind_instead_of_waiting(const wait_request* pending) {
   constexpr int kMaxWaitsWhileUnwinding = 64;
   if (std::uncaught_exceptions() == 0 &&
       ++waits_while_unwinding_ <= kMaxWaitsWhileUnwinding) {
@@ -197,6 +202,10 @@ void fiber::unwind_instead_of_waiting() {
         "destructors\n";
     ssize_t ignored = write(STDERR_FILENO, kMsg, sizeof(kMsg) - 1);
     (void)ignored;
+  }
+  if (pending != nullptr && pending->cancel != nullptr) {
+    const auto* a = static_cast<const char*>(pending->awaiter);
+    if (a >= stack_.lo() && a < stack_.top()) pending->cancel(pending->awaiter);
   }
 #if defined(GORO_ASAN)
   // Frames left on the stack keep their redzones poisoned; the next fiber
@@ -223,8 +232,7 @@ void fiber::entry(void* self) noexcept {
 
 fiber::~fiber() {
   if (state_ == state::suspended) {
-    unwinding_ = true;
-    request_ = {};
+    unwinding_ = true;  // request_ stays: the pending wait's awaiter
     suspend_error_ = nullptr;
     // Every goro::await from here on throws fiber_unwind without
     // switching away, so this runs the fiber to its end.

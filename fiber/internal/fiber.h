@@ -66,15 +66,18 @@ namespace goro::internal {
 // Thrown by goro::await in a fiber that is being destroyed unfinished.
 struct fiber_unwind {};
 
-// What a waiting fiber asks its driver to co_await: the awaiter (on the
-// fiber's stack, await_ready already asked and false) and a function that
-// calls its await_suspend with the driver's handle. Returns false if the
-// awaiter declined to suspend (await_suspend returned false): the driver
-// then resumes the fiber at once.
+// What a waiting fiber asks its driver to co_await: the awaiter (usually on
+// the fiber's stack; await_ready already asked and false) and a function
+// that calls its await_suspend with the driver's handle and returns what
+// the driver's own await_suspend should: std::noop_coroutine() to stay
+// suspended, the driver's handle if the awaiter declined to suspend, or
+// the handle the awaiter transfers to. `cancel` destroys the awaiter (for
+// a fiber abandoned at teardown, see unwind_instead_of_waiting).
 struct wait_request {
   void* awaiter = nullptr;
-  bool (*suspend)(void* awaiter,
-                  std::coroutine_handle<task_promise<void>> driver) = nullptr;
+  std::coroutine_handle<> (*suspend)(
+      void* awaiter, std::coroutine_handle<task_promise<void>> driver) = nullptr;
+  void (*cancel)(void* awaiter) = nullptr;
 };
 
 class fiber {
@@ -129,7 +132,8 @@ class fiber {
   void start();
   void switched_in() noexcept;    // fiber side, after every switch in
   void switch_out(bool last) noexcept;  // fiber side
-  [[noreturn]] void unwind_instead_of_waiting();
+  [[noreturn]] void unwind_instead_of_waiting(
+      const wait_request* pending = nullptr);
 
   const std::size_t stack_size_;
   const body_fn body_;
