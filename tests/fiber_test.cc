@@ -534,6 +534,8 @@ TEST(Fiber, ReadyOperationsDoNotSuspend) {
       return other_ran.load() ? -1 : sum;
     });
     EXPECT_EQ(co_await h, 4950);
+    // The other G writes other_ran, in this frame: outlive it.
+    while (!other_ran.load()) co_await goro::yield();
   });
 }
 
