@@ -110,32 +110,25 @@ void cond_core::broadcast() noexcept {
       notify_ticket.load(std::memory_order_relaxed)) {
     return;
   }
-  std::uint64_t limit;
+  // Every notified record unlinked in the same hold of the lock that
+  // notifies the tickets, the wake-ups after it: the last woken G may free
+  // the cond as soon as it runs (wait_queue.h, "No touch after the last
+  // grant").
+  grant_list woken;
   {
     spin_lock_guard guard(lock);
-    limit = wait_ticket.load(std::memory_order_relaxed);
+    const std::uint64_t limit = wait_ticket.load(std::memory_order_relaxed);
     notify_ticket.store(limit, std::memory_order_relaxed);
     dead_tickets.clear();  // all below limit: notified now
-  }
-  // Wake the notified records in batches: tokens are copied under the lock
-  // and used after it (wake_token.h).
-  constexpr int kBatch = 16;
-  for (;;) {
-    wake_token to_wake[kBatch];
-    int k = 0;
-    {
-      spin_lock_guard guard(lock);
-      while (k < kBatch) {
-        sync_waiter* w = waiters.front();
-        if (w == nullptr || static_cast<std::uint64_t>(w->n) >= limit) break;
-        waiters.remove(w);
-        w->signaled = false;
-        to_wake[k++] = w->who;
-      }
+    for (;;) {
+      sync_waiter* w = waiters.front();
+      if (w == nullptr || static_cast<std::uint64_t>(w->n) >= limit) break;
+      waiters.remove(w);
+      w->signaled = false;
+      woken.push(w);
     }
-    for (int i = 0; i < k; ++i) wake(to_wake[i]);
-    if (k < kBatch) return;
   }
+  woken.wake_all();
 }
 
 }  // namespace goro::internal

@@ -195,10 +195,11 @@ void mutex_core::wake_waiter(std::int32_t old) noexcept {
     if (state.compare_exchange_weak(old, next, std::memory_order_acq_rel,
                                     std::memory_order_relaxed)) {
       // A unit left in the count goes to a waiter that is still running
-      // (it has not parked yet): nobody to time.
-      const bool woke = sem.release() != 0;
-      woken_since.store(woke ? nanotime() : kNobodyWoken,
-                        std::memory_order_relaxed);
+      // (it has not parked yet): nobody to time. The time is stored by the
+      // sema under its lock: once the woken waiter runs it may lock,
+      // unlock and free the mutex, so nothing here touches it afterwards.
+      static_assert(kNobodyWoken == INT64_MAX);
+      sem.release(1, &woken_since);
       return;
     }
   }

@@ -112,10 +112,13 @@ void rwmutex_core::unlock() noexcept {
       reader_count.fetch_add(kMaxReaders, std::memory_order_acq_rel) +
       kMaxReaders;
   if (r >= kMaxReaders) sync_fatal("sync: Unlock of unlocked RWMutex");
-  // Wake the readers that queued behind this writer, then let the next
-  // writer in.
-  if (r > 0) reader_sem.release(static_cast<std::uint32_t>(r));
+  // Let the next writer in, then wake the readers that queued behind this
+  // writer. In this order because a reader let in may unlock and free the
+  // rwmutex at once (wait_queue.h, "No touch after the last grant"), while
+  // a next writer cannot free it before those readers leave: they are
+  // counted in reader_count already, so it waits for them.
   writer.unlock();
+  if (r > 0) reader_sem.release(static_cast<std::uint32_t>(r));
 }
 
 }  // namespace goro::internal

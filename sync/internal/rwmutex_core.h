@@ -20,9 +20,12 @@
 // reader_wait; the one that takes it to zero releases writer_sem.
 //
 // A writer's unlock adds kMaxReaders back (new readers may enter again),
-// releases reader_sem once for every reader that queued behind it, and
-// only then unlocks `writer`, so that batches of readers and single writers
-// alternate. (A consequence, as in Go: a reader that read-locks twice can
+// unlocks `writer`, and then releases reader_sem once for every reader that
+// queued behind it. Those readers are counted in reader_count already, so a
+// next writer that takes `writer` meanwhile waits for them: batches of
+// readers and single writers alternate. (Go releases the readers first; in
+// C++ a reader let in may unlock and free the rwmutex at once, so the
+// release must be the unlock's last touch.) (A consequence, as in Go: a reader that read-locks twice can
 // deadlock against a writer that arrived in between.)
 //
 // No wake-up is lost: every hand-over goes through a sema, which keeps the

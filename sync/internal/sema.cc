@@ -1,6 +1,8 @@
 // See sema.h.
 #include "goro/sync/internal/sema.h"
 
+#include "goro/runtime/internal/clock.h"
+
 
 
 namespace goro::internal {
@@ -21,29 +23,29 @@ bool sema::acquire_or_enqueue(sync_waiter* w, bool lifo) noexcept {
   return false;
 }
 
-std::uint32_t sema::release(std::uint32_t n) noexcept {
-  // Wake in batches: tokens are copied under the lock and used after it
-  // (wake_token.h), and a batch bounds the stack they take.
-  constexpr std::uint32_t kBatch = 16;
-  std::uint32_t woken = 0;
+std::uint32_t sema::release(std::uint32_t n,
+                            std::atomic<std::int64_t>* woken_at) noexcept {
+  // Every grant in one hold of the lock, the wake-ups after it: the last
+  // granted waiter may free the primitive as soon as it runs (wait_queue.h,
+  // "No touch after the last grant").
+  grant_list granted;
+  lock_.lock();
   while (n > 0) {
-    wake_token to_wake[kBatch];
-    std::uint32_t k = 0;
-    lock_.lock();
-    while (n > 0 && k < kBatch) {
-      sync_waiter* w = waiters_.pop_front();
-      if (w == nullptr) break;
-      to_wake[k++] = w->who;
-      --n;
-    }
-    if (k < kBatch) {  // the queue ran dry: the rest wait in count
-      count_ += n;
-      n = 0;
-    }
-    lock_.unlock();
-    for (std::uint32_t i = 0; i < k; ++i) wake(to_wake[i]);
-    woken += k;
+    sync_waiter* w = waiters_.pop_front();
+    if (w == nullptr) break;
+    granted.push(w);
+    --n;
   }
+  count_ += n;  // nobody left to wake: the rest wait in count
+  if (woken_at != nullptr) {
+    // Under the lock: after it, a waiter that takes the unit from count
+    // without parking may free the primitive.
+    woken_at->store(granted.size() != 0 ? nanotime() : INT64_MAX,
+                    std::memory_order_relaxed);
+  }
+  lock_.unlock();
+  const std::uint32_t woken = granted.size();
+  granted.wake_all();
   return woken;
 }
 

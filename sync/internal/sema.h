@@ -18,6 +18,7 @@
 #ifndef GORO_SYNC_INTERNAL_SEMA_H_
 #define GORO_SYNC_INTERNAL_SEMA_H_
 
+#include <atomic>
 #include <cstdint>
 
 #include "goro/runtime/internal/spin_lock.h"
@@ -34,8 +35,13 @@ class sema {
   bool acquire_or_enqueue(sync_waiter* w, bool lifo) noexcept;
 
   // Hands one unit to the oldest waiter, or adds it to count if there is
-  // none; `n` times. Returns how many waiters it woke.
-  std::uint32_t release(std::uint32_t n = 1) noexcept;
+  // none; `n` times. Returns how many waiters it woke. If woken_at is not
+  // null, stores there, before the lock that ends the grants is released,
+  // the time of the wake-up (nanotime) or INT64_MAX if it woke nobody: the
+  // caller may not touch its primitive after this returns, since the
+  // waiter it granted may already have freed it.
+  std::uint32_t release(std::uint32_t n = 1,
+                        std::atomic<std::int64_t>* woken_at = nullptr) noexcept;
 
   // For a waiter's destructor (its frame is being destroyed while it waits,
   // at runtime teardown): unlinks w and returns true if it is still

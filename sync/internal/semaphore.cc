@@ -30,30 +30,24 @@ bool semaphore_core::try_acquire(std::int64_t n) noexcept {
 
 void semaphore_core::release(std::int64_t n) {
   if (n < 0) throw sync_error("semaphore: negative weight");
-  constexpr int kBatch = 16;
-  bool first = true;
-  for (;;) {
-    wake_token to_wake[kBatch];
-    int k = 0;
-    {
-      spin_lock_guard guard(lock);
-      if (first) {
-        if (n > cur) throw sync_error("semaphore: released more than held");
-        cur -= n;
-        first = false;
-      }
-      // Grant from the head while the head's request fits; never skip it.
-      while (k < kBatch) {
-        sync_waiter* w = waiters.front();
-        if (w == nullptr || size - cur < w->n) break;
-        cur += w->n;
-        waiters.remove(w);
-        to_wake[k++] = w->who;
-      }
+  // Every grant in one hold of the lock, the wake-ups after it: the last
+  // granted G may free the semaphore as soon as it runs (wait_queue.h, "No
+  // touch after the last grant").
+  grant_list granted;
+  {
+    spin_lock_guard guard(lock);
+    if (n > cur) throw sync_error("semaphore: released more than held");
+    cur -= n;
+    // Grant from the head while the head's request fits; never skip it.
+    for (;;) {
+      sync_waiter* w = waiters.front();
+      if (w == nullptr || size - cur < w->n) break;
+      cur += w->n;
+      waiters.remove(w);
+      granted.push(w);
     }
-    for (int i = 0; i < k; ++i) wake(to_wake[i]);
-    if (k < kBatch) return;
   }
+  granted.wake_all();
 }
 
 void semaphore_op::cancel() noexcept {

@@ -15,6 +15,15 @@
 // before the reads; or, at teardown, under the queue's lock (`queued` says
 // whether a waker got there first).
 //
+// No touch after the last grant. C++ lets a program free a mutex once it
+// is unlocked and a cond once every waiter is notified, so a waker that
+// grants several records must not touch the primitive (its lock included)
+// after the grant that lets the last user go. Wakers therefore unlink every
+// record they grant in one hold of the lock, chain them on a grant_list
+// (through `next`: they are off the queue), release the lock once, and only
+// then wake them; each record's successor and token are read before the
+// record's owner is woken, since the wake-up lets its frame die.
+//
 // Order. A queue is FIFO (push_back, pop_front); push_front exists for the
 // mutex, whose woken waiter that lost the race to a newcomer goes back to
 // the head (Go's lifo flag), so it is not pushed behind later arrivals.
@@ -47,6 +56,41 @@ class wait_queue : public intrusive_list<sync_waiter> {
     if (w != nullptr) remove(w);
     return w;
   }
+};
+
+// Records granted under a queue's lock, woken after it (see "No touch after
+// the last grant" above). Lives on the waker's stack.
+class grant_list {
+ public:
+  // w has just been unlinked from its queue under the lock.
+  void push(sync_waiter* w) noexcept {
+    w->next = nullptr;
+    if (tail_ != nullptr) {
+      tail_->next = w;
+    } else {
+      head_ = w;
+    }
+    tail_ = w;
+    ++size_;
+  }
+  std::uint32_t size() const noexcept { return size_; }
+
+  // Call after releasing the queue's lock; touches only the records.
+  void wake_all() noexcept {
+    sync_waiter* w = head_;
+    head_ = tail_ = nullptr;
+    while (w != nullptr) {
+      sync_waiter* next = w->next;  // both read before w's owner may run
+      const wake_token t = w->who;
+      wake(t);
+      w = next;
+    }
+  }
+
+ private:
+  sync_waiter* head_ = nullptr;
+  sync_waiter* tail_ = nullptr;
+  std::uint32_t size_ = 0;
 };
 
 }  // namespace goro::internal
