@@ -9,7 +9,9 @@
 // done, cancels the children (each takes its own lock: locks are taken
 // parent to child, never the other way, except for a child unlinking
 // itself from its parent, which holds no lock of its own meanwhile), unlinks
-// itself from its parent and stops the timer.
+// itself from its parent and stops the timer. Both cancelling a subtree and
+// destroying a chain run as loops, not recursions: Go code builds chains of
+// contexts in loops, and a 10^5-deep one must not overflow the stack.
 //
 // err is an atomic stored (RELEASE) before done is closed; err() loads it
 // with ACQUIRE. A G that saw done closed therefore sees err set (the close
@@ -20,6 +22,7 @@
 #include <mutex>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace goro {
 
@@ -39,6 +42,30 @@ struct context_node {
   ~context_node() {
     if (parent != nullptr) parent->remove_child(this);
     if (deadline_timer) deadline_timer->stop();
+    release_iteratively(std::move(parent));
+  }
+
+  // Drops a parent link without recursing: letting go of the last handle
+  // of a deep chain would otherwise destroy one ancestor inside the
+  // destructor of the next, a stack frame per level. The outermost
+  // destructor on this thread drains the links its inner ones hand it.
+  static void release_iteratively(std::shared_ptr<context_node> p) noexcept {
+    thread_local std::vector<std::shared_ptr<context_node>>* draining =
+        nullptr;
+    if (p == nullptr) return;
+    if (draining != nullptr) {
+      draining->push_back(std::move(p));  // the outer loop drops it
+      return;
+    }
+    std::vector<std::shared_ptr<context_node>> pending;
+    pending.push_back(std::move(p));
+    draining = &pending;
+    while (!pending.empty()) {
+      std::shared_ptr<context_node> q = std::move(pending.back());
+      pending.pop_back();
+      q.reset();  // may destroy q, whose destructor pushes q's parent
+    }
+    draining = nullptr;
   }
 
   void remove_child(context_node* child) {
@@ -49,31 +76,45 @@ struct context_node {
 
 namespace {
 
+// Cancels n and every descendant, iteratively (a chain of contexts built
+// in a loop may be 10^5 deep): a worklist instead of a recursive call per
+// level.
 void cancel(const std::shared_ptr<context_node>& n, context_error::kind k,
             bool unlink_from_parent) {
-  std::unordered_map<context_node*, std::weak_ptr<context_node>> kids;
-  std::optional<goro::timer> t;
-  {
-    std::lock_guard<std::mutex> lock(n->mu);
-    if (n->err.load(std::memory_order_relaxed) != context_error::kind::none) {
-      return;  // ended already: err never changes
+  std::vector<std::shared_ptr<context_node>> work{n};
+  bool first = true;
+  while (!work.empty()) {
+    std::shared_ptr<context_node> m = std::move(work.back());
+    work.pop_back();
+    std::unordered_map<context_node*, std::weak_ptr<context_node>> kids;
+    std::optional<goro::timer> t;
+    {
+      std::lock_guard<std::mutex> lock(m->mu);
+      if (m->err.load(std::memory_order_relaxed) !=
+          context_error::kind::none) {
+        if (first) return;  // ended already: err never changes
+        continue;
+      }
+      // RELEASE: pairs with err()'s ACQUIRE load.
+      m->err.store(k, std::memory_order_release);
+      kids.swap(m->children);
+      t.swap(m->deadline_timer);
     }
-    // RELEASE: pairs with err()'s ACQUIRE load.
-    n->err.store(k, std::memory_order_release);
-    kids.swap(n->children);
-    t.swap(n->deadline_timer);
-  }
-  n->done.close();
-  for (auto& [raw, weak] : kids) {
-    // The child's own parent link is left: this node no longer lists it.
-    if (std::shared_ptr<context_node> child = weak.lock()) {
-      cancel(child, k, /*unlink_from_parent=*/false);
+    first = false;
+    m->done.close();
+    for (auto& [raw, weak] : kids) {
+      // The child's own parent link is left: this node no longer lists it.
+      if (std::shared_ptr<context_node> child = weak.lock()) {
+        work.push_back(std::move(child));
+      }
     }
+    if (t) t->stop();
   }
+  // Only the node canceled by name leaves its parent: its descendants'
+  // parents no longer list them.
   if (unlink_from_parent && n->parent != nullptr) {
     n->parent->remove_child(n.get());
   }
-  if (t) t->stop();
 }
 
 }  // namespace

@@ -189,6 +189,43 @@ TEST(Context, AbandonedChildrenAreUnlinked) {
   cancel();
 }
 
+// Go code builds chains of contexts in loops: cancelling the root of a
+// 10^5-deep chain, and dropping an uncancelled one, must not recurse per
+// level (both overflowed the stack).
+constexpr int kDeepChain = 100'000;
+
+TEST(Context, CancellingADeepChainDoesNotRecurse) {
+  auto [root, cancel_root] = goro::with_cancel(goro::background());
+  std::vector<goro::context> chain{root};
+  chain.reserve(kDeepChain + 1);
+  for (int i = 0; i < kDeepChain; ++i) {
+    chain.push_back(goro::with_cancel(chain.back()).first);
+  }
+  cancel_root();
+  EXPECT_EQ(chain.back().err(), goro::canceled);
+  EXPECT_TRUE(done_closed(chain.back()));
+  EXPECT_EQ(chain[kDeepChain / 2].err(), goro::canceled);
+  EXPECT_EQ(context_children(root), 0u);
+  while (chain.size() > 1) chain.pop_back();  // leaf first
+  chain.clear();
+}
+
+TEST(Context, DroppingADeepUncancelledChainDoesNotRecurse) {
+  auto [root, cancel_root] = goro::with_cancel(goro::background());
+  {
+    goro::context leaf = root;
+    for (int i = 0; i < kDeepChain; ++i) {
+      leaf = goro::with_cancel(leaf).first;  // only the leaf's handle kept
+    }
+    EXPECT_EQ(context_children(root), 1u);
+    EXPECT_FALSE(leaf.err());
+  }  // the last handle: the whole chain goes, child to parent
+  EXPECT_EQ(context_children(root), 0u) << "the chain stayed linked";
+  EXPECT_FALSE(root.err());
+  cancel_root();
+  EXPECT_EQ(root.err(), goro::canceled);
+}
+
 TEST(Context, ConcurrentDeriveAndCancel) {
   goro::runtime rt{goro::options{.procs = 4}};
   const int rounds = static_cast<int>(goro_test::scaled(200, 10));
