@@ -20,6 +20,12 @@
 //   goro/sync/cond.h            goro::cond
 //   goro/sync/semaphore.h       goro::semaphore (weighted)
 //   goro/sync/sync_error.h      goro::sync_error
+//   goro/timer/sleep.h          goro::sleep_for, goro::sleep_until
+//   goro/timer/timer.h          goro::timer, goro::after, goro::after_func
+//   goro/timer/ticker.h         goro::ticker
+//   goro/context/context.h      goro::context, goro::background,
+//                               goro::with_cancel, goro::with_timeout,
+//                               goro::with_deadline, goro::cancel_func
 //   goro/fiber/stackful.h       goro::go_stackful, goro::co_spawn_stackful,
 //                               goro::stackful, goro::fiber_options
 //   goro/fiber/await.h          goro::await (co_await for fibers)

@@ -1,5 +1,5 @@
-// goro::chan<T>: every line of the Channels checklist in
-// shared/notes/go-semantics.md, the error contract of chan.h and
+// goro::chan<T>: every line of the Channels semantics in chan/README.md
+// (Go's, line by line), the error contract of chan.h and
 // channel_error.h, handle semantics, lifetimes (every value destroyed exactly
 // once, also at runtime teardown), misuse, and plain threads. Ideas ported
 // from Go's runtime/chan_test.go (TestChan, TestMultiConsumer) and

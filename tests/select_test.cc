@@ -1,5 +1,5 @@
-// goro::select: every line of the Select checklist in
-// shared/notes/go-semantics.md and the contract of chan/select.h. Ports of
+// goro::select: every line of the select semantics in chan/README.md
+// (Go's) and the contract of chan/select.h. Ports of
 // runtime/chan_test.go (TestSelectFairness, TestPseudoRandomSend,
 // TestSelfSelect, TestSelectDuplicateChannel, TestNonblockRecvRace,
 // TestNonblockSelectRace{,2}, TestChanSendInterface) and test/chan/

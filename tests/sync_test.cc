@@ -1,8 +1,8 @@
 // goro's sync package, behaviour by behaviour: mutex (with unique_lock),
 // rwmutex (with shared_lock), wait_group, once, cond and semaphore. Each
 // API's contract in goro/sync/*.h, the Go rules behind it
-// (shared/notes/go-semantics.md: sync.Mutex, sync.RWMutex, sync.WaitGroup,
-// sync.Once / sync.Cond), misuse errors with their exact words, plain
+// (sync/README.md "Semantics": Go's sync.Mutex, sync.RWMutex,
+// sync.WaitGroup, sync.Once, sync.Cond), misuse errors with their exact words, plain
 // threads, runtime teardown with Gs parked on every primitive, and the fatal
 // misuses as death tests. "Still blocked" is checked by sleeping
 // kStillBlocked and looking again: a G released early shows up as a failure,

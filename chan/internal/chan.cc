@@ -86,7 +86,10 @@ thread_local std::uint64_t tls_rand_state = 0;
 }  // namespace
 
 // noinline: a coroutine that resumes on another thread must not use a
-// cached address of the previous thread's state (coroutine-hazards.md).
+// cached address of the previous thread's state. The compiler may compute
+// a thread_local's address once per function and keep it across a
+// co_await, after which the coroutine may run on another thread; a call it
+// cannot inline computes the address afresh.
 [[gnu::noinline]] std::uint64_t fastrand64() noexcept {
   std::uint64_t s = tls_rand_state;
   if (s == 0) {

@@ -35,7 +35,7 @@
 // ACQ_REL: a reader's entering increment pairs with the previous writer's
 // adding back, and a reader's leaving decrement with the next writer's
 // subtraction, so every write section and every read section are ordered
-// as Go's memory model promises (go-semantics.md). The sema hand-overs
+// as Go's memory model promises for sync.RWMutex. The sema hand-overs
 // order the rest.
 #ifndef GORO_SYNC_INTERNAL_RWMUTEX_CORE_H_
 #define GORO_SYNC_INTERNAL_RWMUTEX_CORE_H_
