@@ -104,7 +104,7 @@
 #include "goro/chan/internal/chan_ops.h"
 #include "goro/chan/internal/hchan.h"
 #include "goro/chan/internal/select_cases.h"
-#include "goro/fiber/await.h"
+#include "goro/runtime/internal/blocking.h"
 
 namespace goro {
 
@@ -199,17 +199,14 @@ class chan {
   std::size_t cap() const noexcept { return c_ == nullptr ? 0 : c_->cap; }
 
   void send_blocking(T v) const {
-    if (internal::fiber::current() != nullptr) {
-      goro::await(internal::send_awaiter<T>(c_, std::move(v)));
-      return;
-    }
-    internal::send_awaiter<T>(c_, std::move(v)).run_blocking();
+    internal::send_awaiter<T> aw(c_, std::move(v));
+    internal::block_here(aw, "chan::send_blocking()",
+                         [&aw] { aw.run_blocking(); });
   }
   [[nodiscard]] std::optional<T> recv_blocking() const {
-    if (internal::fiber::current() != nullptr) {
-      return goro::await(internal::recv_awaiter<T>(c_));
-    }
-    return internal::recv_awaiter<T>(c_).run_blocking();
+    internal::recv_awaiter<T> aw(c_);
+    return internal::block_here(aw, "chan::recv_blocking()",
+                                [&aw] { return aw.run_blocking(); });
   }
 
   // Cases for goro::select. From an lvalue handle the case borrows the

@@ -47,78 +47,20 @@
 #include <type_traits>
 #include <utility>
 
-#include "goro/fiber/internal/fiber.h"
+#include "goro/runtime/internal/blocking.h"
 #include "goro/task/task.h"
 
 namespace goro {
 
 namespace internal {
-
 [[noreturn]] void throw_await_outside_fiber();
-
-// What co_await a resolves to: operator co_await (member or free), or a.
-template <class A>
-decltype(auto) awaiter_of(A&& a) {
-  if constexpr (requires { std::forward<A>(a).operator co_await(); }) {
-    return std::forward<A>(a).operator co_await();
-  } else if constexpr (requires { operator co_await(std::forward<A>(a)); }) {
-    return operator co_await(std::forward<A>(a));
-  } else {
-    return std::forward<A>(a);
-  }
-}
-// co_await calls await_resume on the awaiter as an lvalue; so does await.
-template <class A>
-using awaiter_t =
-    std::remove_reference_t<decltype(awaiter_of(std::declval<A>()))>;
-template <class A>
-using await_result_t = decltype(std::declval<awaiter_t<A>&>().await_resume());
-
-// wait_request::suspend for an awaiter of type Aw: calls its await_suspend
-// with the driver's handle and turns the result into what the driver's
-// await_suspend returns (fiber.h, wait_request).
-template <class Aw>
-std::coroutine_handle<> suspend_on(
-    void* awaiter, std::coroutine_handle<task_promise<void>> driver) {
-  Aw& aw = *static_cast<Aw*>(awaiter);
-  using S = decltype(aw.await_suspend(driver));
-  if constexpr (std::is_void_v<S>) {
-    aw.await_suspend(driver);
-    return std::noop_coroutine();
-  } else if constexpr (std::is_same_v<S, bool>) {
-    if (aw.await_suspend(driver)) return std::noop_coroutine();
-    return driver;
-  } else {
-    return aw.await_suspend(driver);  // symmetric transfer
-  }
-}
-
-template <class Aw>
-void cancel_awaiter(void* awaiter) noexcept {
-  static_cast<Aw*>(awaiter)->~Aw();
-}
-
 }  // namespace internal
 
 template <class A>
 internal::await_result_t<A&&> await(A&& x) {
-  internal::fiber* f = internal::fiber::current();
-  if (f == nullptr) internal::throw_await_outside_fiber();
-  f->before_wait();
-  // Once await_ready has been asked, nothing may throw before the driver
-  // reaches await_suspend (fiber::before_wait).
-  // The awaiter lives here, on the fiber's stack, until await returns.
-  auto&& aw = internal::awaiter_of(std::forward<A>(x));
-  using Aw = std::remove_reference_t<decltype(aw)>;
-  // Ready (a buffered channel with room, a free mutex, a finished G): no
-  // switch at all, as co_await would not suspend.
-  if (!aw.await_ready()) {
-    using A0 = std::remove_cv_t<Aw>;
-    f->suspend(internal::wait_request{
-        const_cast<A0*>(std::addressof(aw)), &internal::suspend_on<A0>,
-        &internal::cancel_awaiter<A0>});
-  }
-  return aw.await_resume();
+  internal::wait_context* ctx = internal::current_wait_context();
+  if (ctx == nullptr) internal::throw_await_outside_fiber();
+  return internal::await_in(ctx, std::forward<A>(x));
 }
 
 }  // namespace goro

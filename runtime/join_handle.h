@@ -27,7 +27,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "goro/runtime/internal/g.h"
+#include "goro/runtime/internal/park.h"
 #include "goro/runtime/internal/scheduler_ref.h"
 #include "goro/task/task.h"
 
@@ -61,12 +61,13 @@ class [[nodiscard]] join_handle {
 
   // True once the G has finished (its result is ready to take).
   bool done() const noexcept {
-    return g_ != nullptr &&
-           g_->join_word.load(std::memory_order_acquire) == internal::kJoinDone;
+    return g_ != nullptr && internal::g_finished(g_);
   }
 
   // The G's id, as goro::this_g::id() reports it inside the G.
-  std::uint64_t id() const noexcept { return g_ != nullptr ? g_->id : 0; }
+  std::uint64_t id() const noexcept {
+    return g_ != nullptr ? internal::g_id(g_) : 0;
+  }
 
   // Lets the G run on unobserved; the handle becomes empty.
   void detach() noexcept { reset(); }
@@ -88,34 +89,22 @@ class [[nodiscard]] join_handle {
       if (self->awaited_) internal::throw_join_handle_awaited_twice();
       internal::check_join_allowed(self->g_);
       self->awaited_ = true;
-      // ACQUIRE: pairs with the finishing M's ACQ_REL exchange.
-      return self->g_->join_word.load(std::memory_order_acquire) ==
-             internal::kJoinDone;
+      return internal::g_finished(self->g_);  // ACQUIRE: the result
     }
     template <class ParentPromise>
     void await_suspend(std::coroutine_handle<ParentPromise> parent) const {
-      static_assert(std::is_base_of_v<internal::promise_base, ParentPromise>,
-                    "a goro::join_handle can only be awaited from a goro "
-                    "coroutine (goro::task)");
-      internal::g* me = parent.promise().g_;
-      if (me == nullptr) {
+      if (!internal::runs_as_g(parent)) {
         self->awaited_ = false;  // nothing happened; the handle is intact
         internal::throw_not_in_g("co_await on a join_handle");
       }
-      me->resume = parent;
-      me->resume_promise = &parent.promise();
-      me->kind = internal::suspend_kind::park;
-      me->park_fn = &commit;
-      me->park_arg = self->g_;
-    }
-    // Runs on the M after the joiner's frame is suspended (see
-    // scheduler::join_park for the protocol).
-    static internal::g* commit(void* target, internal::g* me) {
-      return internal::join_park(me, static_cast<internal::g*>(target));
+      // The commit runs on the M once the joiner's frame is suspended (see
+      // scheduler::join_park for the protocol).
+      internal::park_on(parent, &internal::join_commit, self->g_,
+                        internal::wait_reason::join);
     }
     T await_resume() const {
       auto& promise = self->frame_.promise();
-      if (promise.exception_) self->g_->exception_observed = true;
+      if (promise.exception_) internal::mark_exception_observed(self->g_);
       return promise.take_result();
     }
   };

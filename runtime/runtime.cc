@@ -30,9 +30,46 @@ g* spawn_g(scheduler* s, std::coroutine_handle<> root,
   return s->spawn(root, root_promise, joinable);
 }
 
-void drop_ref(g* gp) noexcept { gp->sched->drop_ref(gp); }
+void drop_ref(g* gp) noexcept { scheduler_of(gp)->drop_ref(gp); }
 
-g* join_park(g* me, g* target) { return me->sched->join_park(me, target); }
+g* join_commit(void* target, g* me) {
+  return scheduler_of(me)->join_park(me, static_cast<g*>(target));
+}
+
+g* yield_commit(void*, g* me) { return scheduler_of(me)->yield_park(me); }
+
+g* park_forever(void*, g*) {
+  // Nobody holds a reference to this G any more; it stays parked until the
+  // runtime is torn down, which destroys its frames.
+  return nullptr;
+}
+
+bool g_finished(const g* gp) noexcept {
+  // ACQUIRE: pairs with the finishing M's ACQ_REL exchange (finish()).
+  return gp->join_word.load(std::memory_order_acquire) == kJoinDone;
+}
+
+std::uint64_t g_id(const g* gp) noexcept { return gp->id; }
+
+void mark_exception_observed(g* gp) noexcept { gp->exception_observed = true; }
+
+namespace {
+// Trivially constructed: no lazy-initialisation guard on a fiber switch.
+thread_local wait_context* tls_wait_context = nullptr;
+}  // namespace
+
+// noinline: code on a fiber may resume on another thread after any wait,
+// and must not reuse a thread_local address computed before it.
+[[gnu::noinline]] wait_context* current_wait_context() noexcept {
+  return tls_wait_context;
+}
+
+[[gnu::noinline]] wait_context* exchange_wait_context(
+    wait_context* ctx) noexcept {
+  wait_context* old = tls_wait_context;
+  tls_wait_context = ctx;
+  return old;
+}
 
 void check_not_in_g(const char* what) {
   if (current_machine() != nullptr) {

@@ -51,6 +51,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "goro/runtime/internal/blocking.h"
 #include "goro/runtime/internal/result_slot.h"
 #include "goro/runtime/internal/root_task.h"
 #include "goro/runtime/internal/scheduler_ref.h"
@@ -71,8 +72,6 @@ struct options {
 int default_procs();
 
 namespace internal {
-
-void check_not_in_g(const char* what);
 
 template <class T>
 class block_on_state {

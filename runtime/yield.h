@@ -15,7 +15,7 @@
 #include <coroutine>
 #include <type_traits>
 
-#include "goro/runtime/internal/g.h"
+#include "goro/runtime/internal/park.h"
 #include "goro/runtime/internal/scheduler_ref.h"
 #include "goro/task/task.h"
 
@@ -26,13 +26,8 @@ struct yield_awaiter {
   bool await_ready() const noexcept { return false; }
   template <class ParentPromise>
   void await_suspend(std::coroutine_handle<ParentPromise> parent) const {
-    static_assert(std::is_base_of_v<promise_base, ParentPromise>,
-                  "goro::yield() can only be awaited from a goro::task");
-    g* me = parent.promise().g_;
-    if (me == nullptr) throw_not_in_g("co_await goro::yield()");
-    me->resume = parent;
-    me->resume_promise = &parent.promise();
-    me->kind = suspend_kind::yield;
+    if (!runs_as_g(parent)) throw_not_in_g("co_await goro::yield()");
+    park_on(parent, &yield_commit, nullptr, wait_reason::yield);
   }
   void await_resume() const noexcept {}
 };

@@ -72,7 +72,8 @@ class [[nodiscard]] cond::wait_awaiter {
   template <class Promise>
   void await_suspend(std::coroutine_handle<Promise> h) {
     op_.begin();
-    internal::await_on(&op_, h, "co_await on cond::wait()");
+    internal::await_on(&op_, h, internal::wait_reason::sync_cond_wait,
+                       "co_await on cond::wait()");
   }
   void await_resume() noexcept {
     op_.maybe_linked = false;

@@ -83,7 +83,8 @@ class [[nodiscard]] mutex::lock_awaiter {
   template <class Promise>
   void await_suspend(std::coroutine_handle<Promise> h) {
     op_.begin();
-    internal::await_on(&op_, h, "co_await on mutex::lock()");
+    internal::await_on(&op_, h, internal::wait_reason::sync_mutex_lock,
+                       "co_await on mutex::lock()");
   }
   void await_resume() noexcept { op_.maybe_linked = false; }
 

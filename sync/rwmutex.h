@@ -101,13 +101,12 @@ class [[nodiscard]] rwmutex::lock_awaiter {
   }
   template <class Promise>
   void await_suspend(std::coroutine_handle<Promise> h) {
-    if constexpr (std::is_base_of_v<internal::promise_base, Promise>) {
-      if (h.promise().g_ == nullptr &&
-          op_.stage == internal::rw_lock_op::kWriterHeld) {
-        rw_->core_.writer.unlock();  // about to throw: undo await_ready
-      }
+    if (!internal::runs_as_g(h) &&
+        op_.stage == internal::rw_lock_op::kWriterHeld) {
+      rw_->core_.writer.unlock();  // about to throw: undo await_ready
     }
-    internal::await_on(&op_, h, "co_await on rwmutex::lock()");
+    internal::await_on(&op_, h, internal::wait_reason::sync_rwmutex_lock,
+                       "co_await on rwmutex::lock()");
   }
   auto await_resume() noexcept {
     op_.maybe_linked = false;
@@ -137,7 +136,8 @@ class [[nodiscard]] rwmutex::lock_shared_awaiter {
   template <class Promise>
   void await_suspend(std::coroutine_handle<Promise> h) {
     op_.begin();
-    internal::await_on(&op_, h, "co_await on rwmutex::lock_shared()");
+    internal::await_on(&op_, h, internal::wait_reason::sync_rwmutex_rlock,
+                       "co_await on rwmutex::lock_shared()");
   }
   auto await_resume() noexcept {
     op_.maybe_linked = false;

@@ -73,7 +73,8 @@ class [[nodiscard]] semaphore::acquire_awaiter {
   }
   template <class Promise>
   void await_suspend(std::coroutine_handle<Promise> h) {
-    internal::await_on(&op_, h, "co_await on semaphore::acquire()");
+    internal::await_on(&op_, h, internal::wait_reason::semacquire,
+                       "co_await on semaphore::acquire()");
   }
   void await_resume() noexcept { op_.maybe_linked = false; }
 

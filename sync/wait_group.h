@@ -94,7 +94,8 @@ class [[nodiscard]] wait_group::wait_awaiter {
   }
   template <class Promise>
   void await_suspend(std::coroutine_handle<Promise> h) {
-    internal::await_on(&op_, h, "co_await on wait_group::wait()");
+    internal::await_on(&op_, h, internal::wait_reason::sync_wait_group_wait,
+                       "co_await on wait_group::wait()");
   }
   void await_resume() {
     op_.maybe_linked = false;

@@ -91,11 +91,11 @@ class [[nodiscard]] task {
       child.continuation_ = parent;
       // While the child runs, this task object (in the parent's frame) owns
       // it; recorded so the runtime can destroy an abandoned chain
-      // innermost-first (internal::destroy_chain).
+      // innermost-first (scheduler::destroy_frames).
       child.owner_ = &self->h_;
       if constexpr (std::is_base_of_v<internal::promise_base, ParentPromise>) {
         child.parent_ = &parent.promise();
-        if (internal::g* gp = parent.promise().g_) {
+        if (internal::trampoline* gp = parent.promise().g_) {
           child.g_ = gp;
           gp->tail = self->h_;  // the trampoline resumes the child next
           return std::noop_coroutine();

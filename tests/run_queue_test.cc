@@ -9,9 +9,9 @@
 #include <thread>
 #include <vector>
 
-#include "goro/runtime/internal/g.h"
+#include "goro/core/internal/g.h"
 #include "goro/runtime/internal/global_queue.h"
-#include "goro/runtime/internal/parker.h"
+#include "goro/core/internal/parker.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 

@@ -26,7 +26,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "goro/runtime/internal/g.h"
+#include "goro/runtime/internal/park.h"
 #include "goro/runtime/internal/scheduler_ref.h"
 #include "goro/runtime/internal/timer_heap.h"
 #include "goro/task/task.h"
@@ -52,19 +52,12 @@ class sleep_awaiter {
   bool await_ready() const noexcept { return false; }
   template <class Promise>
   void await_suspend(std::coroutine_handle<Promise> h) {
-    static_assert(std::is_base_of_v<promise_base, Promise>,
-                  "goro::sleep_for can only be awaited from a goro::task");
-    g* me = h.promise().g_;
-    if (me == nullptr) throw_not_in_g("co_await goro::sleep_for()");
-    me->resume = h;
-    me->resume_promise = &h.promise();
-    if (due_) {
-      me->kind = suspend_kind::yield;  // due already: a scheduling point
+    if (!runs_as_g(h)) throw_not_in_g("co_await goro::sleep_for()");
+    if (due_) {  // due already: a scheduling point, like goro::yield()
+      park_on(h, &yield_commit, nullptr, wait_reason::yield);
       return;
     }
-    me->kind = suspend_kind::park;
-    me->park_fn = &commit;
-    me->park_arg = this;
+    park_on(h, &commit, this, wait_reason::sleep);
   }
   void await_resume() noexcept { armed_ = false; }
 

@@ -16,8 +16,9 @@
 #include "goro/chan/internal/hchan.h"
 #include "goro/chan/internal/select_op.h"
 #include "goro/chan/internal/waitq.h"
-#include "goro/runtime/internal/futex.h"
-#include "goro/runtime/internal/parker.h"
+#include "goro/core/internal/futex.h"
+#include "goro/core/internal/parker.h"
+#include "goro/core/internal/g.h"
 #include "goro/runtime/internal/scheduler.h"
 
 namespace goro::internal {
@@ -30,22 +31,6 @@ g* commit_blocked_op(void* arg, g* gp) {
   (op->w.is_send ? c->sendq : c->recvq).enqueue(&op->w);
   c->lock.unlock();  // publishes gp: op may be gone from here on
   return nullptr;
-}
-
-g* park_forever(void*, g*) {
-  // Nobody holds a reference to this G any more; it stays parked until the
-  // runtime is torn down, which destroys its frame.
-  return nullptr;
-}
-
-void check_may_block_thread(const char* what) {
-  if (current_g() != nullptr) {
-    throw std::logic_error(
-        std::string("goro: chan::") + what +
-        "() called from a G: it would block the M's thread and every G "
-        "queued behind it; use co_await ch.send(v) / ch.recv() in a G, or "
-        "run blocking-style code on a fiber (goro::go_stackful)");
-  }
 }
 
 void block_thread_forever() {

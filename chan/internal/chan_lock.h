@@ -4,7 +4,7 @@
 // change together, under this lock, in critical sections of a few dozen
 // instructions: move one value, link or unlink one waiter record. Go's
 // channels make the same choice (one runtime lock per hchan, hchan.lock).
-// It is goro's spin_lock (runtime/internal/spin_lock.h explains why a
+// It is goro's spin_lock (core/internal/spin_lock.h explains why a
 // spinlock, and why it may be held across a suspension), plus optional
 // hold-time instrumentation.
 //
@@ -13,7 +13,7 @@
 #ifndef GORO_CHAN_INTERNAL_CHAN_LOCK_H_
 #define GORO_CHAN_INTERNAL_CHAN_LOCK_H_
 
-#include "goro/runtime/internal/spin_lock.h"
+#include "goro/core/internal/spin_lock.h"
 
 namespace goro::internal {
 

@@ -2,7 +2,7 @@
 // the thread-blocking forms send_blocking / recv_blocking.
 //
 // Protocol of a blocking operation (Go's chansend/chanrecv + gopark with
-// chanparkcommit, adapted to goro's publication rule, runtime/internal/g.h):
+// chanparkcommit, adapted to goro's publication rule, core/internal/g.h):
 //
 //  1. await_ready takes the channel lock and tries the operation
 //     (hchan<T>::send_locked / recv_locked). If it completes, or fails for
@@ -38,41 +38,18 @@
 
 #include "goro/chan/internal/hchan.h"
 #include "goro/chan/internal/waitq.h"
-#include "goro/runtime/internal/g.h"
+#include "goro/runtime/internal/park.h"
 #include "goro/runtime/internal/scheduler_ref.h"
 #include "goro/task/internal/promise.h"
 
 namespace goro::internal {
 
-// Park commit functions (chan.cc): link `op`'s record and unlock; park the
-// G for good (nil channel, empty select).
+// Park commit (chan.cc): link `op`'s record and unlock. (A nil channel
+// parks with park_forever, scheduler_ref.h.)
 g* commit_blocked_op(void* op, g* gp);
-g* park_forever(void* unused, g* gp);
 
-// Throws std::logic_error if the calling thread is running a G: a
-// thread-blocking call there would stall the M and every G queued on it.
-void check_may_block_thread(const char* what);
 // Blocks the calling thread forever (a blocking op on a nil channel).
 [[noreturn]] void block_thread_forever();
-
-// The G running the awaiting frame; null if a foreign coroutine drives it.
-template <class Promise>
-inline g* g_of(std::coroutine_handle<Promise> h) noexcept {
-  static_assert(std::is_base_of_v<promise_base, Promise>,
-                "goro channel operations can only be awaited from a "
-                "goro::task");
-  return h.promise().g_;
-}
-
-template <class Promise>
-inline void park_me(g* me, std::coroutine_handle<Promise> h, park_commit_fn fn,
-                    void* arg) noexcept {
-  me->resume = h;
-  me->resume_promise = &h.promise();
-  me->kind = suspend_kind::park;
-  me->park_fn = fn;
-  me->park_arg = arg;
-}
 
 // One send or receive, as the awaiters and the blocking forms run it: the
 // steps of the protocol above that do not depend on T.
@@ -113,14 +90,20 @@ struct blocked_op {
   // send or the optional to receive into.
   template <class Promise>
   void suspend(std::coroutine_handle<Promise> h, void* slot) {
-    g* me = g_of(h);
-    if (me == nullptr) {
+    if (!runs_as_g(h)) {
       if (c != nullptr) c->lock.unlock();
       throw_not_in_g(w.is_send ? "co_await on a channel send"
                                : "co_await on a channel receive");
     }
     w.slot = slot;
-    park_me(me, h, c != nullptr ? &commit_blocked_op : &park_forever, this);
+    if (c == nullptr) {
+      park_on(h, &park_forever, nullptr,
+              w.is_send ? wait_reason::chan_send_nil
+                        : wait_reason::chan_receive_nil);
+      return;
+    }
+    park_on(h, &commit_blocked_op, this,
+            w.is_send ? wait_reason::chan_send : wait_reason::chan_receive);
   }
 
   // The thread-blocking form of steps 2 and 3: link the record with the
@@ -177,9 +160,9 @@ class [[nodiscard]] send_awaiter {
     if (!op_.resumed()) throw_send_on_closed();
   }
 
-  // ch.send_blocking(v), from a plain thread.
+  // ch.send_blocking(v) on a plain thread (runtime/internal/blocking.h
+  // dispatches).
   void run_blocking() {
-    check_may_block_thread("send_blocking");
     if (!op_.begin()) block_thread_forever();
     wake_token peer;
     const chan_attempt r = chan()->send_locked(value_, &peer);
@@ -218,9 +201,9 @@ class [[nodiscard]] recv_awaiter {
     return std::move(slot_);
   }
 
-  // ch.recv_blocking(), from a plain thread.
+  // ch.recv_blocking() on a plain thread (runtime/internal/blocking.h
+  // dispatches).
   std::optional<T> run_blocking() {
-    check_may_block_thread("recv_blocking");
     if (!op_.begin()) block_thread_forever();
     wake_token peer;
     const chan_attempt r = chan()->recv_locked(slot_, &peer);

@@ -51,7 +51,6 @@
 #include "goro/chan/internal/hchan.h"
 #include "goro/chan/internal/select_cases.h"
 #include "goro/chan/internal/waitq.h"
-#include "goro/runtime/internal/g.h"
 
 namespace goro {
 template <class... Cases>
@@ -202,12 +201,17 @@ class [[nodiscard]] select_awaiter {
 
   template <class Promise>
   void await_suspend(std::coroutine_handle<Promise> h) {
-    g* me = g_of(h);
-    if (me == nullptr) {
+    if (!runs_as_g(h)) {
       if (core_.nslots != 0) unlock_all(core_.order, core_.nlocks);
       throw_not_in_g("co_await goro::select(...)");
     }
-    park_me(me, h, core_.nslots != 0 ? &commit_select : &park_forever, &core_);
+    if (core_.nslots == 0) {  // only nil channels, or no case at all
+      park_on(h, &park_forever, nullptr,
+              kCases == 0 ? wait_reason::select_no_cases
+                          : wait_reason::select);
+      return;
+    }
+    park_on(h, &commit_select, &core_, wait_reason::select);
   }
 
   result_type await_resume() {

@@ -33,12 +33,13 @@
 #include <atomic>
 #include <cstdint>
 
-#include "goro/runtime/internal/g.h"
-#include "goro/runtime/internal/intrusive_list.h"
-#include "goro/runtime/internal/parker.h"
-#include "goro/runtime/internal/wake_token.h"
+#include "goro/core/internal/intrusive_list.h"
+#include "goro/core/internal/parker.h"
+#include "goro/core/internal/wake_token.h"
 
 namespace goro::internal {
+
+struct g;
 
 struct chan_waiter;
 

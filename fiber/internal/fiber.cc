@@ -8,7 +8,7 @@
 #include <exception>
 
 #include "goro/fiber/internal/context_switch.h"
-#include "goro/runtime/internal/fatal.h"
+#include "goro/core/internal/fatal.h"
 #include "goro/runtime/internal/scheduler.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -36,7 +36,6 @@ namespace {
 // This thread's fiber state, one trivially constructed thread_local (no
 // lazy-initialisation guard on the resume path).
 struct thread_state {
-  fiber* current;                 // fiber::current()
   const running_stack* running;   // for the overflow handler
   // The thread's C++ exception globals (__cxa_get_globals(): its address
   // is fixed for the thread's life). <cxxabi.h> declares an opaque type;
@@ -48,7 +47,10 @@ struct thread_state {
 thread_local thread_state tls{};
 }  // namespace
 
-[[gnu::noinline]] fiber* fiber::current() noexcept { return tls.current; }
+// Only fibers install a wait context (resume() below).
+fiber* fiber::current() noexcept {
+  return static_cast<fiber*>(current_wait_context());
+}
 
 const running_stack* running_stack_of_this_thread() noexcept {
   return tls.running;
@@ -79,8 +81,8 @@ bool fiber::resume() {
     ts.prepared = true;
   }
 
-  fiber* const outer = ts.current;  // null: drivers run on M stacks
-  ts.current = this;
+  // null: drivers run on M stacks.
+  fiber* const outer = static_cast<fiber*>(exchange_wait_context(this));
   ts.running = &running_;
   void* const ehp = ts.eh;
   eh_globals thread_eh;
@@ -105,7 +107,7 @@ bool fiber::resume() {
   std::memcpy(&eh_, ehp, sizeof(eh_));
   std::memcpy(ehp, &thread_eh, sizeof(thread_eh));
   ts.running = outer != nullptr ? &outer->running_ : nullptr;
-  ts.current = outer;
+  exchange_wait_context(outer);
   return state_ != state::finished;
 }
 
@@ -130,7 +132,7 @@ void fiber::switch_out(bool last) noexcept {
   switch_context(&sp_, caller_sp_);
 }
 
-void fiber::suspend(wait_request request) {
+void fiber::wait(wait_request request) {
   // before_wait() ran before the awaiter was touched, and unwinding_ only
   // changes while the fiber is switched out.
   if (unwinding_) fatal("fiber::suspend while unwinding");

@@ -19,7 +19,7 @@
 //
 //   M stack:  ... execute() -> drive() frame (heap) -> resume() ------+
 //                                    ^ await_suspend(h)                | switch
-//   fiber stack:                     +-- suspend() <- await(x) <- f(...)
+//   fiber stack:                     +-- wait() <- await(x) <- f(...)
 //
 // Threads. resume() runs from first to last instruction on one thread: the
 // fiber switches back to the context that resume() saved, on the same
@@ -59,6 +59,7 @@
 #include <exception>
 
 #include "goro/fiber/internal/fiber_stack.h"
+#include "goro/runtime/internal/blocking.h"
 #include "goro/task/task.h"
 
 namespace goro::internal {
@@ -66,21 +67,10 @@ namespace goro::internal {
 // Thrown by goro::await in a fiber that is being destroyed unfinished.
 struct fiber_unwind {};
 
-// What a waiting fiber asks its driver to co_await: the awaiter (usually on
-// the fiber's stack; await_ready already asked and false) and a function
-// that calls its await_suspend with the driver's handle and returns what
-// the driver's own await_suspend should: std::noop_coroutine() to stay
-// suspended, the driver's handle if the awaiter declined to suspend, or
-// the handle the awaiter transfers to. `cancel` destroys the awaiter (for
-// a fiber abandoned at teardown, see unwind_instead_of_waiting).
-struct wait_request {
-  void* awaiter = nullptr;
-  std::coroutine_handle<> (*suspend)(
-      void* awaiter, std::coroutine_handle<task_promise<void>> driver) = nullptr;
-  void (*cancel)(void* awaiter) = nullptr;
-};
-
-class fiber {
+// A fiber is the wait context of the thread it runs on
+// (runtime/internal/blocking.h): goro::await and the primitives' _blocking
+// calls hand it their awaiter, and it asks its driver to co_await that.
+class fiber final : public wait_context {
  public:
   using body_fn = void (*)(void* arg);
 
@@ -110,14 +100,14 @@ class fiber {
   // await_ready may begin a protocol that only its await_suspend ends (a
   // channel operation holds the channel's lock from one to the other), so
   // nothing may throw between the two.
-  void before_wait() {
+  void before_wait() override {
     if (unwinding_) unwind_instead_of_waiting();
   }
   // Hands `request` to the driver and switches away until the driver
   // resumes the fiber: the awaiter may now be resumed (await_resume).
   // Throws what the awaiter's await_suspend threw, or fiber_unwind if the
   // fiber is destroyed meanwhile.
-  void suspend(wait_request request);
+  void wait(wait_request request) override;
 
   std::uint64_t gid() const noexcept { return gid_; }
 

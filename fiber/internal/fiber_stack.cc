@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "goro/runtime/internal/fatal.h"
+#include "goro/core/internal/fatal.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define GORO_ASAN 1

@@ -30,7 +30,7 @@
 #include <cstddef>
 #include <mutex>
 
-#include "goro/runtime/internal/g.h"
+#include "goro/core/internal/g.h"
 
 namespace goro::internal {
 

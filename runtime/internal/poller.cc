@@ -9,7 +9,7 @@
 
 #include <atomic>
 
-#include "goro/runtime/internal/fatal.h"
+#include "goro/core/internal/fatal.h"
 #include "goro/runtime/internal/timer_heap.h"
 
 namespace goro::internal {

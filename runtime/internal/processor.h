@@ -20,7 +20,7 @@
 #include <cstdint>
 
 #include "absl/base/optimization.h"
-#include "goro/runtime/internal/g.h"
+#include "goro/core/internal/g.h"
 #include "goro/runtime/internal/run_queue.h"
 #include "goro/runtime/internal/timer_heap.h"
 

@@ -36,7 +36,7 @@
 #include <cstdint>
 
 #include "absl/base/optimization.h"
-#include "goro/runtime/internal/g.h"
+#include "goro/core/internal/g.h"
 
 namespace goro::internal {
 

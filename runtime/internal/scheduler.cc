@@ -10,8 +10,8 @@
 #include <string>
 #include <thread>
 
-#include "goro/runtime/internal/fatal.h"
-#include "goro/runtime/internal/futex.h"
+#include "goro/core/internal/fatal.h"
+#include "goro/core/internal/futex.h"
 #include "goro/task/internal/promise.h"
 
 
@@ -137,8 +137,7 @@ namespace {
 // The innermost frame of a G that will not run again, and its promise. A
 // finished G's resume point is stale: it has only its root left.
 promise_base* innermost(g* gp, std::coroutine_handle<>* h) {
-  if (gp->status.load(std::memory_order_relaxed) != g_status::dead &&
-      gp->resume_promise != nullptr) {
+  if (gp->kind != suspend_kind::done && gp->resume_promise != nullptr) {
     *h = gp->resume;
     return gp->resume_promise;
   }
@@ -196,7 +195,8 @@ g* scheduler::spawn(std::coroutine_handle<> root, promise_base* root_promise,
   gp->exception_observed = false;
   gp->join_word.store(kJoinNone, std::memory_order_relaxed);
   gp->refs.store(joinable ? 2 : 1, std::memory_order_relaxed);
-  gp->status.store(g_status::runnable, std::memory_order_relaxed);
+  gp->reason = wait_reason::none;
+  gp->repark = false;
   if (pp != nullptr) {
     gp->id = next_id(pp);
     pp->counters.spawned.add();
@@ -208,7 +208,6 @@ g* scheduler::spawn(std::coroutine_handle<> root, promise_base* root_promise,
 }
 
 void scheduler::ready(g* gp) {
-  gp->status.store(g_status::runnable, std::memory_order_relaxed);
   // A plain read of the thread-local: ready() is an ordinary function, never
   // inlined into a coroutine, so no stale TLS address can be cached across
   // a suspension (the reason current_machine() is noinline).
@@ -314,7 +313,6 @@ g* scheduler::gfget(processor* pp) {
 }
 
 void scheduler::gfput(processor* pp, g* gp) {
-  gp->status.store(g_status::free, std::memory_order_relaxed);
   if (pp == nullptr) {
     std::lock_guard<std::mutex> lock(gfree_mu_);
     gfree_.push_back(gp);
@@ -826,6 +824,8 @@ void scheduler::unlink_idle_m_locked(machine* m) noexcept {
   }
 }
 
+// Runs gp, and whatever this M may run after it in the same time slice,
+// until the M must look for work again (find_runnable).
 void scheduler::execute(machine* m, g* gp, bool inherit) {
   processor* pp = m->p;
   if (!inherit) {
@@ -834,83 +834,63 @@ void scheduler::execute(machine* m, g* gp, bool inherit) {
   }
   pp->counters.run.add();
   m->curg = gp;
-  gp->status.store(g_status::running, std::memory_order_relaxed);
   std::coroutine_handle<> h = gp->resume;
+  // A G in a wait of several steps (park.h) is scheduled to run its park
+  // commit again, not its frame: the commit decides whether the wait is
+  // over.
+  bool recommit = gp->repark;
   for (;;) {
-    if (gp->repark) {
-      // A multi-step wait (g.h): its park function decides, now that the G
-      // runs again, whether the wait is over or the G parks once more.
-      gp->status.store(g_status::waiting, std::memory_order_relaxed);
-      m->curg = nullptr;
-      g* next = gp->park_fn(gp->park_arg, gp);
-      if (next == gp) {
-        gp->repark = false;  // the wait is over: resume the frame
-      } else {
-        if (next == nullptr) {  // parked again: gp belongs to its waker
-          next = take_runnext_for_handoff(pp);
-          if (next == nullptr) return;
-        }
-        if (!run_next_in_slice(m, pp, next)) return;
-        gp = next;
-        h = gp->resume;
+    if (!recommit) {
+      gp->kind = suspend_kind::none;
+      gp->reason = wait_reason::none;
+      h.resume();
+      // The G is suspended and, whatever it wants, not yet published:
+      // reading its notes is safe (see "The publication rule" in g.h).
+      if (gp->tail) {
+        h = gp->tail;
+        gp->tail = {};
         continue;
       }
-      m->curg = gp;
-      gp->status.store(g_status::running, std::memory_order_relaxed);
     }
-    gp->kind = suspend_kind::none;
-    h.resume();
-    // The G is suspended and, whatever it wants, not yet published: reading
-    // its notes is safe (see "The publication rule" in g.h).
-    if (gp->tail) {
-      h = gp->tail;
-      gp->tail = {};
+    g* next = after_suspend(m, pp, gp);
+    if (next == gp) {  // the wait is over: resume the frame
+      h = gp->resume;
+      recommit = false;
       continue;
     }
-    g* next = nullptr;
-    switch (gp->kind) {
-      case suspend_kind::park: {
-        gp->status.store(g_status::waiting, std::memory_order_relaxed);
-        m->curg = nullptr;
-        next = gp->park_fn(gp->park_arg, gp);
-        if (next == nullptr) {  // gp belongs to its waker now
-          next = take_runnext_for_handoff(pp);
-          if (next == nullptr) return;
-          break;
-        }
-        if (next == gp) {             // the event already happened
-          gp->repark = false;
-          m->curg = gp;
-          gp->status.store(g_status::running, std::memory_order_relaxed);
-          h = gp->resume;
-          continue;
-        }
-        break;  // hand-off to `next`
-      }
-      case suspend_kind::yield:
-        m->curg = nullptr;
-        gp->status.store(g_status::runnable, std::memory_order_relaxed);
-        global_.push(gp);  // Gosched: to the back of the global queue
-        // Like Go's goschedImpl: the yielder may be one of several CPU-bound
-        // Gs, so make sure an idle P comes to help.
-        wakep();
-        return;
-      case suspend_kind::done:
-        m->curg = nullptr;
-        next = finish(gp);  // the G that was waiting to join gp, if any
-        if (next == nullptr) next = take_runnext_for_handoff(pp);
-        if (next == nullptr) return;
-        break;
-      case suspend_kind::none:
-        fatal(
-            "a G suspended on an awaiter that goro does not know (it "
-            "neither awaited a goro::task nor a goro primitive); resuming a "
-            "G from outside the runtime is not supported");
-    }
-    if (!run_next_in_slice(m, pp, next)) return;
+    if (next == nullptr || !run_next_in_slice(m, pp, next)) return;
     gp = next;
     h = gp->resume;
+    recommit = gp->repark;
   }
+}
+
+// The one place the M interprets why a G's frame suspended (trampoline.h)
+// and what its park commit answered (park.h, step 3). Returns gp to resume
+// it, another G to run next in this slice, or null to look for work.
+g* scheduler::after_suspend(machine* m, processor* pp, g* gp) {
+  m->curg = nullptr;
+  g* next = nullptr;
+  switch (gp->kind) {
+    case suspend_kind::park:
+      next = gp->park_fn(gp->park_arg, gp);
+      if (next == gp) {  // the event already happened, or the wait is over
+        gp->repark = false;
+        m->curg = gp;
+        return gp;
+      }
+      // null: gp belongs to its waker now. Another G: a hand-off (join).
+      break;
+    case suspend_kind::done:
+      next = finish(gp);  // the G that was waiting to join gp, if any
+      break;
+    case suspend_kind::none:
+      fatal(
+          "a G suspended on an awaiter that goro does not know (it neither "
+          "awaited a goro::task nor a goro primitive); resuming a G from "
+          "outside the runtime is not supported");
+  }
+  return next != nullptr ? next : take_runnext_for_handoff(pp);
 }
 
 // Direct hand-off: `next` is runnable, owned by this M, and in no queue.
@@ -919,7 +899,6 @@ void scheduler::execute(machine* m, g* gp, bool inherit) {
 // goes through runnext instead (returns false), so a chain of hand-offs
 // cannot starve the P's other Gs.
 bool scheduler::run_next_in_slice(machine* m, processor* pp, g* next) {
-  next->status.store(g_status::runnable, std::memory_order_relaxed);
   if (pp->inherited >= kMaxInheritedRuns) {
     runqput(pp, next, /*next=*/true);
     wakep();
@@ -928,7 +907,6 @@ bool scheduler::run_next_in_slice(machine* m, processor* pp, g* next) {
   ++pp->inherited;
   pp->counters.run.add();
   m->curg = next;
-  next->status.store(g_status::running, std::memory_order_relaxed);
   return true;
 }
 
@@ -966,8 +944,15 @@ g* scheduler::join_park(g* me, g* t) {
   return me;  // t finished already
 }
 
+g* scheduler::yield_park(g* me) {
+  global_.push(me);  // Gosched: to the back of the global queue
+  // Like Go's goschedImpl: the yielder may be one of several CPU-bound Gs,
+  // so make sure an idle P comes to help.
+  wakep();
+  return nullptr;
+}
+
 g* scheduler::finish(g* gp) {
-  gp->status.store(g_status::dead, std::memory_order_relaxed);
   // ACQ_REL: RELEASE publishes the root's result to the joiner (who reads it
   // after its CAS fails with ACQUIRE, or after being handed off or readied);
   // ACQUIRE pairs with the joiner's RELEASE CAS that stored its g*.

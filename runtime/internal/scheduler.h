@@ -110,9 +110,9 @@
 #include <thread>
 #include <vector>
 
-#include "goro/runtime/internal/g.h"
+#include "goro/core/internal/g.h"
 #include "goro/runtime/internal/global_queue.h"
-#include "goro/runtime/internal/parker.h"
+#include "goro/core/internal/parker.h"
 #include "goro/runtime/internal/poller.h"
 #include "goro/runtime/internal/processor.h"
 #include "goro/runtime/internal/timer_heap.h"
@@ -146,7 +146,11 @@ machine* current_machine() noexcept;
 // The G running on this thread, or null.
 g* current_g() noexcept;
 
-class scheduler {
+class scheduler;
+// The scheduler a G belongs to.
+inline scheduler* scheduler_of(const g* gp) noexcept;
+
+class scheduler final : public g_owner {
  public:
   static constexpr std::uint32_t kMaxInheritedRuns = 64;
   static constexpr std::uint32_t kGlobalCheckInterval = 61;
@@ -168,10 +172,10 @@ class scheduler {
   g* spawn(std::coroutine_handle<> root, promise_base* root_promise,
            bool joinable);
 
-  // Makes a parked G runnable (for the wait queues of chan/ and sync/;
+  // Makes a parked G runnable (wake_token.h's wake() for every wait queue;
   // spawn goes through the same enqueue). Exactly one caller may ready a
   // given park.
-  void ready(g* gp);
+  void ready(g* gp) override;
 
   // Whether a G waiting for a sync lock that its holder should release
   // soon may busy-wait a little longer on this M (the `iter`-th time)
@@ -191,6 +195,8 @@ class scheduler {
 
   // Park commit for `me` joining `target` (runs on me's M, me suspended).
   g* join_park(g* me, g* target);
+  // Park commit of a yield: me to the back of the global queue (Gosched).
+  g* yield_park(g* me);
 
   runtime_stats stats() const;
 
@@ -200,6 +206,7 @@ class scheduler {
   void m_main(machine* m);
   g* find_runnable(machine* m, bool* inherit);
   void execute(machine* m, g* gp, bool inherit);
+  g* after_suspend(machine* m, processor* pp, g* gp);
   bool run_next_in_slice(machine* m, processor* pp, g* next);
   g* finish(g* gp);
   g* take_runnext_for_handoff(processor* pp);
@@ -257,8 +264,9 @@ class scheduler {
   std::vector<std::unique_ptr<machine>> all_ms_;
   // Every g ever allocated (Go's allgs), kGBlock per block; walked at
   // shutdown to destroy the frames of Gs that never finished. A block is
-  // as many gs as fit in 4 KiB: the allocator rounds a block up to its size
-  // class (32 gs of 88 bytes would take a 3 KiB slot, 96 bytes per g).
+  // as many gs as fit in 4 KiB, a size class of its own (a block of a
+  // round count of gs would be rounded up to a larger class, wasting the
+  // difference).
   static constexpr std::uint32_t kGBlock = 4096 / sizeof(g);
   static_assert(kGBlock - 1 <= processor::kMaxFree,
                 "a new block's spare gs must fit a P's free cache");
@@ -270,6 +278,10 @@ class scheduler {
   std::vector<g*> gfree_;
   std::atomic<std::size_t> ngfree_{0};
 };
+
+inline scheduler* scheduler_of(const g* gp) noexcept {
+  return static_cast<scheduler*>(gp->sched);
+}
 
 }  // namespace goro::internal
 

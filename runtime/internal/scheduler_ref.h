@@ -1,16 +1,20 @@
 // The few scheduler entry points that public, header-only templates
-// (join_handle, go, co_spawn, yield) call, declared without pulling the
-// scheduler's own header into every user's translation unit.
+// (join_handle, go, co_spawn, yield, the primitives' awaiters) call,
+// declared without pulling the scheduler's header, or the G's layout, into
+// every user's translation unit.
 #ifndef GORO_RUNTIME_INTERNAL_SCHEDULER_REF_H_
 #define GORO_RUNTIME_INTERNAL_SCHEDULER_REF_H_
 
 #include <coroutine>
+#include <cstdint>
 
-#include "goro/runtime/internal/g.h"
+#include "goro/core/internal/park.h"
 
 namespace goro::internal {
 
 class scheduler;
+struct g;
+struct promise_base;
 
 // The scheduler of the runtime whose G is running on this thread; throws
 // std::logic_error naming `what` if there is none.
@@ -20,8 +24,22 @@ scheduler* current_scheduler_or_throw(const char* what);
 g* spawn_g(scheduler* s, std::coroutine_handle<> root,
            promise_base* root_promise, bool joinable);
 void drop_ref(g* gp) noexcept;
-// The park commit of a join: `me` waits for `target` (a park_commit_fn).
-g* join_park(g* me, g* target);
+
+// Park commits (park_commit_fn) of the runtime's own waits:
+//  - join_commit(target, me): me waits for the G `target` to finish
+//    (runtime/internal/scheduler.cc, join);
+//  - yield_commit(unused, me): me goes to the back of the global queue
+//    (Go's Gosched);
+//  - park_forever(unused, me): nothing will ever wake me (a nil channel,
+//    an empty select); runtime teardown destroys my frames.
+g* join_commit(void* target, g* me);
+g* yield_commit(void* unused, g* me);
+g* park_forever(void* unused, g* me);
+
+// The join state of a G, for join_handle.
+bool g_finished(const g* gp) noexcept;  // ACQUIRE: its result is readable
+std::uint64_t g_id(const g* gp) noexcept;
+void mark_exception_observed(g* gp) noexcept;
 
 [[noreturn]] void throw_empty_join_handle();
 // Throws std::logic_error unless the calling thread runs a G of target's

@@ -3,7 +3,7 @@
 
 #include <sched.h>
 
-#include "goro/runtime/internal/futex.h"
+#include "goro/core/internal/futex.h"
 
 namespace goro::internal {
 

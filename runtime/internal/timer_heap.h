@@ -57,8 +57,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "goro/runtime/internal/clock.h"
-#include "goro/runtime/internal/spin_lock.h"
+#include "goro/core/internal/clock.h"
+#include "goro/core/internal/spin_lock.h"
 
 namespace goro::internal {
 

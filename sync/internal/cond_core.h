@@ -35,7 +35,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "goro/runtime/internal/spin_lock.h"
+#include "goro/core/internal/spin_lock.h"
 #include "goro/sync/internal/mutex_core.h"
 #include "goro/sync/internal/sync_op.h"
 #include "goro/sync/internal/wait_queue.h"

@@ -2,9 +2,9 @@
 // The protocol is described in mutex_core.h.
 #include <cstdint>
 
-#include "goro/fiber/await.h"
-#include "goro/runtime/internal/clock.h"
-#include "goro/runtime/internal/futex.h"
+#include "goro/runtime/internal/blocking.h"
+#include "goro/core/internal/clock.h"
+#include "goro/core/internal/futex.h"
 #include "goro/runtime/internal/scheduler.h"
 #include "goro/sync/internal/mutex_core.h"
 #include "goro/sync/internal/sync_fatal.h"
@@ -210,15 +210,12 @@ void mutex_core::wake_waiter(std::int32_t old) noexcept {
 namespace goro {
 
 void mutex::lock_blocking() {
-  if (internal::fiber::current() != nullptr) {
-    goro::await(lock());  // a fiber suspends instead
-    return;
-  }
-  internal::check_not_in_g("mutex::lock_blocking()");
-  if (core_.lock_fast()) return;
-  internal::mutex_lock_op op(&core_);
-  op.begin();
-  internal::block_on(&op, "mutex::lock_blocking()");
+  internal::block_here(lock(), "mutex::lock_blocking()", [this] {
+    if (core_.lock_fast()) return;
+    internal::mutex_lock_op op(&core_);
+    op.begin();
+    internal::block_on(&op, "mutex::lock_blocking()");
+  });
 }
 
 }  // namespace goro

@@ -1,6 +1,6 @@
 // goro::rwmutex's slow paths. The protocol is described in
 // rwmutex_core.h.
-#include "goro/fiber/await.h"
+#include "goro/runtime/internal/blocking.h"
 #include "goro/sync/internal/rwmutex_core.h"
 #include "goro/sync/internal/sync_fatal.h"
 #include "goro/sync/rwmutex.h"
@@ -126,26 +126,22 @@ void rwmutex_core::unlock() noexcept {
 namespace goro {
 
 void rwmutex::lock_blocking() {
-  if (internal::fiber::current() != nullptr) {
-    goro::await(lock());  // a fiber suspends instead
-    return;
-  }
-  internal::check_not_in_g("rwmutex::lock_blocking()");
-  internal::rw_lock_op op(&core_);
-  op.begin();
-  internal::block_on(&op, "rwmutex::lock_blocking()");
+  internal::block_here(lock(), "rwmutex::lock_blocking()", [this] {
+    internal::rw_lock_op op(&core_);
+    op.begin();
+    internal::block_on(&op, "rwmutex::lock_blocking()");
+  });
 }
 
 void rwmutex::lock_shared_blocking() {
-  if (internal::fiber::current() != nullptr) {
-    goro::await(lock_shared());  // a fiber suspends instead
-    return;
-  }
-  internal::check_not_in_g("rwmutex::lock_shared_blocking()");
-  if (core_.try_lock_shared()) return;
-  internal::rw_read_op op(&core_);
-  op.begin();
-  internal::block_on(&op, "rwmutex::lock_shared_blocking()");
+  internal::block_here(lock_shared(), "rwmutex::lock_shared_blocking()",
+                       [this] {
+                         if (core_.try_lock_shared()) return;
+                         internal::rw_read_op op(&core_);
+                         op.begin();
+                         internal::block_on(
+                             &op, "rwmutex::lock_shared_blocking()");
+                       });
 }
 
 }  // namespace goro

@@ -1,7 +1,7 @@
 // See sema.h.
 #include "goro/sync/internal/sema.h"
 
-#include "goro/runtime/internal/clock.h"
+#include "goro/core/internal/clock.h"
 
 
 

@@ -21,7 +21,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "goro/runtime/internal/spin_lock.h"
+#include "goro/core/internal/spin_lock.h"
 #include "goro/sync/internal/wait_queue.h"
 
 namespace goro::internal {

@@ -1,7 +1,7 @@
 // goro::semaphore. The protocol is described in semaphore_core.h.
 #include <cstdint>
 
-#include "goro/fiber/await.h"
+#include "goro/runtime/internal/blocking.h"
 #include "goro/sync/internal/semaphore_core.h"
 #include "goro/sync/semaphore.h"
 #include "goro/sync/sync_error.h"
@@ -98,15 +98,14 @@ bool advance_semaphore(sync_op* base) noexcept {
 namespace goro {
 
 void semaphore::acquire_blocking(std::int64_t n) {
-  if (internal::fiber::current() != nullptr) {
-    goro::await(acquire(n));  // a fiber suspends instead
-    return;
-  }
-  internal::check_not_in_g("semaphore::acquire_blocking()");
-  core_.check_request(n);
-  if (core_.try_acquire(n)) return;
-  internal::semaphore_op op(&core_, n);
-  internal::block_on(&op, "semaphore::acquire_blocking()");
+  internal::block_here(acquire(n), "semaphore::acquire_blocking()",
+                       [this, n] {
+                         core_.check_request(n);
+                         if (core_.try_acquire(n)) return;
+                         internal::semaphore_op op(&core_, n);
+                         internal::block_on(&op,
+                                            "semaphore::acquire_blocking()");
+                       });
 }
 
 }  // namespace goro

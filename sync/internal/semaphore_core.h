@@ -22,7 +22,7 @@
 
 #include <cstdint>
 
-#include "goro/runtime/internal/spin_lock.h"
+#include "goro/core/internal/spin_lock.h"
 #include "goro/sync/internal/sync_op.h"
 #include "goro/sync/internal/wait_queue.h"
 

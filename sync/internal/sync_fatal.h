@@ -7,7 +7,7 @@
 #ifndef GORO_SYNC_INTERNAL_SYNC_FATAL_H_
 #define GORO_SYNC_INTERNAL_SYNC_FATAL_H_
 
-#include "goro/runtime/internal/fatal.h"
+#include "goro/core/internal/fatal.h"
 
 namespace goro::internal {
 

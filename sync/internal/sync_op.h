@@ -20,14 +20,15 @@
 // mutex). Either way the driver is the same loop, and the primitive does not
 // know what kind of waiter drives it:
 //
-//  - A G (await_on below): the awaiter's await_suspend records the park
-//    notes with sync_op_commit as park function and sets g::repark; the M
-//    runs advance once the frame is suspended, and again each time the G is
-//    scheduled after a wake-up, until it returns true; only then does the
-//    frame resume (runtime/internal/g.h, "Waits that take several steps").
+//  - A G (await_on below): the awaiter's await_suspend parks the G with
+//    sync_op_commit as its park commit, which marks the park as one of
+//    several steps; the M runs advance once the frame is suspended, and
+//    again each time the G is scheduled after a wake-up, until it returns
+//    true; only then does the frame resume (core/internal/park.h, "Waits
+//    that take several steps").
 //  - A plain thread (block_on): `while (!advance(op)) park();` on a parker.
-//  - A fiber (the stackful issue): the same loop, switching away instead of
-//    parking.
+//  - A fiber is a G to the primitives: its driver task awaits the same
+//    awaiter on the fiber's behalf (fiber/README.md).
 //
 // The fast paths (an uncontended lock, a zero counter) run in await_ready,
 // in the G, before anything is suspended; only the slow path pays for the
@@ -38,10 +39,10 @@
 #include <coroutine>
 #include <type_traits>
 
-#include "goro/runtime/internal/g.h"
+#include "goro/core/internal/park.h"
+#include "goro/core/internal/wake_token.h"
+#include "goro/runtime/internal/park.h"
 #include "goro/runtime/internal/scheduler_ref.h"
-#include "goro/runtime/internal/wake_token.h"
-#include "goro/task/internal/promise.h"
 
 namespace goro::internal {
 
@@ -61,27 +62,15 @@ g* sync_op_commit(void* op, g* gp) noexcept;
 // the M would stall every G queued behind it.
 void block_on(sync_op* op, const char* what);
 
-// Throws std::logic_error naming `what` if the calling thread is an M
-// (goro/runtime/runtime.h).
-void check_not_in_g(const char* what);
-
-// await_suspend of every sync awaiter: park the G and drive op from the
-// park commit. A goro::task driven by a foreign coroutine has no G to park:
-// that throws std::logic_error naming `what`, before op has done anything.
+// await_suspend of every sync awaiter: park the G (waiting for `why`) and
+// drive op from the park commit. A goro::task driven by a foreign coroutine
+// has no G to park: that throws std::logic_error naming `what`, before op
+// has done anything.
 template <class Promise>
-void await_on(sync_op* op, std::coroutine_handle<Promise> h,
+void await_on(sync_op* op, std::coroutine_handle<Promise> h, wait_reason why,
               const char* what) {
-  static_assert(std::is_base_of_v<promise_base, Promise>,
-                "goro sync primitives can only be awaited from a goro::task");
-  g* me = h.promise().g_;
-  if (me == nullptr) throw_not_in_g(what);
-  op->self = wake_token{me, nullptr};
-  me->resume = h;
-  me->resume_promise = &h.promise();
-  me->kind = suspend_kind::park;
-  me->park_fn = &sync_op_commit;
-  me->park_arg = op;
-  me->repark = true;
+  if (!runs_as_g(h)) throw_not_in_g(what);
+  park_on(h, &sync_op_commit, op, why);
 }
 
 }  // namespace goro::internal

@@ -2,7 +2,7 @@
 // wait_group_core.h.
 #include <cstdint>
 
-#include "goro/fiber/await.h"
+#include "goro/runtime/internal/blocking.h"
 #include "goro/sync/internal/wait_group_core.h"
 #include "goro/sync/sync_error.h"
 #include "goro/sync/wait_group.h"
@@ -86,18 +86,15 @@ bool advance_wait_group(sync_op* base) noexcept {
 namespace goro {
 
 void wait_group::wait_blocking() {
-  if (internal::fiber::current() != nullptr) {
-    goro::await(wait());  // a fiber suspends instead
-    return;
-  }
-  internal::check_not_in_g("wait_group::wait_blocking()");
-  if (internal::wait_group_core::counter(
-          core_.state.load(std::memory_order_acquire)) == 0) {
-    return;
-  }
-  internal::wait_group_op op(&core_);
-  internal::block_on(&op, "wait_group::wait_blocking()");
-  op.check_reuse();
+  internal::block_here(wait(), "wait_group::wait_blocking()", [this] {
+    if (internal::wait_group_core::counter(
+            core_.state.load(std::memory_order_acquire)) == 0) {
+      return;
+    }
+    internal::wait_group_op op(&core_);
+    internal::block_on(&op, "wait_group::wait_blocking()");
+    op.check_reuse();
+  });
 }
 
 }  // namespace goro

@@ -10,7 +10,7 @@
 // it (whatever the owner was waiting for is now the owner's: a semaphore
 // count, the mutex in starvation mode, a semaphore's weight, a cond
 // notification), copies `who` into a wake_token, releases the lock and
-// wakes through the copy (runtime/internal/wake_token.h). The owner reads
+// wakes through the copy (core/internal/wake_token.h). The owner reads
 // the record again only after its wake-up, which orders the waker's writes
 // before the reads; or, at teardown, under the queue's lock (`queued` says
 // whether a waker got there first).
@@ -32,8 +32,8 @@
 
 #include <cstdint>
 
-#include "goro/runtime/internal/intrusive_list.h"
-#include "goro/runtime/internal/wake_token.h"
+#include "goro/core/internal/intrusive_list.h"
+#include "goro/core/internal/wake_token.h"
 
 namespace goro::internal {
 

@@ -5,8 +5,10 @@
 // G's root) and a stored exception. task_promise<T> adds the result slot.
 //
 // Calls and returns between frames of one G go through the G's trampoline
-// (see goro/runtime/internal/g.h): await_suspend / final_suspend write the
-// next frame into g->tail and suspend to the trampoline, which resumes it.
+// (goro/core/internal/trampoline.h): await_suspend / final_suspend write the
+// next frame into its `tail` and suspend to the M's loop, which resumes it.
+// The trampoline is the only part of the G that this header, and so every
+// user translation unit, compiles against.
 // That keeps the stack flat on every compiler and optimisation level, at the
 // price of one indirect call per hop (measured in benchmarks/README.md).
 //
@@ -22,7 +24,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "goro/runtime/internal/g.h"
+#include "goro/core/internal/trampoline.h"
 #include "goro/task/internal/frame_allocator.h"
 
 namespace goro {
@@ -33,7 +35,9 @@ class task;
 namespace goro::internal {
 
 struct promise_base {
-  g* g_ = nullptr;
+  // The G this frame runs on (the G derives from its trampoline:
+  // core/internal/g.h); null if a foreign coroutine drives the frame.
+  trampoline* g_ = nullptr;
   std::coroutine_handle<> continuation_{};
   // Set while the frame is being awaited: the awaiting frame's promise (null
   // if it is not goro's) and the task object there that owns this frame.
@@ -54,7 +58,7 @@ struct promise_base {
     std::coroutine_handle<> await_suspend(
         std::coroutine_handle<Promise> self) const noexcept {
       promise_base& p = self.promise();
-      if (g* gp = p.g_) {
+      if (trampoline* gp = p.g_) {
         // Inside a G: hand the next frame to the trampoline. A root frame
         // (no continuation) ends the G.
         if (p.continuation_) {

@@ -3,6 +3,7 @@
 // (runtime/internal/timer_heap.h).
 #include <stdexcept>
 
+#include "goro/core/internal/wake_token.h"
 #include "goro/runtime/internal/scheduler.h"
 #include "goro/timer/internal/timer_state.h"
 #include "goro/timer/sleep.h"
@@ -18,15 +19,15 @@ g* sleep_awaiter::commit(void* arg, g* gp) noexcept {
   self->t_.fn = &fire;
   self->t_.arg = gp;
   self->armed_ = true;
-  gp->sched->add_timer(&self->t_, self->when_);
+  scheduler_of(gp)->add_timer(&self->t_, self->when_);
   return nullptr;  // parked: the firing readies gp
 }
 
 void sleep_awaiter::fire(timer* t, timer_event e, std::int64_t) noexcept {
   // detached: the runtime is being destroyed; the G's frame goes with it.
   if (e == timer_event::fired) {
-    g* gp = static_cast<g*>(t->arg);
-    gp->sched->ready(gp);  // the last access: gp may run (and end) now
+    // The last access: gp may run (and end) now.
+    wake(wake_token{static_cast<g*>(t->arg), nullptr});
   }
 }
 

@@ -39,7 +39,7 @@
 #include "absl/functional/any_invocable.h"
 #include "goro/chan/chan.h"
 #include "goro/runtime/internal/scheduler_ref.h"
-#include "goro/runtime/internal/spin_lock.h"
+#include "goro/core/internal/spin_lock.h"
 #include "goro/runtime/internal/timer_heap.h"
 #include "goro/task/task.h"
 

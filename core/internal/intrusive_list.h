@@ -5,8 +5,8 @@
 // so linking allocates nothing. Node must have `Node* next`, `Node* prev`
 // and `bool queued`; the list sets all three. Not thread-safe: every queue
 // is guarded by its owner's lock.
-#ifndef GORO_RUNTIME_INTERNAL_INTRUSIVE_LIST_H_
-#define GORO_RUNTIME_INTERNAL_INTRUSIVE_LIST_H_
+#ifndef GORO_CORE_INTERNAL_INTRUSIVE_LIST_H_
+#define GORO_CORE_INTERNAL_INTRUSIVE_LIST_H_
 
 namespace goro::internal {
 
@@ -63,4 +63,4 @@ class intrusive_list {
 
 }  // namespace goro::internal
 
-#endif  // GORO_RUNTIME_INTERNAL_INTRUSIVE_LIST_H_
+#endif  // GORO_CORE_INTERNAL_INTRUSIVE_LIST_H_

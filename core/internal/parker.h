@@ -15,8 +15,8 @@
 // pair, so whatever the waker wrote before unpark() (e.g. machine::next_p) is
 // visible to the M after park() returns. The futex calls only sleep and wake;
 // they carry no ordering the code relies on.
-#ifndef GORO_RUNTIME_INTERNAL_PARKER_H_
-#define GORO_RUNTIME_INTERNAL_PARKER_H_
+#ifndef GORO_CORE_INTERNAL_PARKER_H_
+#define GORO_CORE_INTERNAL_PARKER_H_
 
 #include <atomic>
 #include <chrono>
@@ -44,4 +44,4 @@ class parker {
 
 }  // namespace goro::internal
 
-#endif  // GORO_RUNTIME_INTERNAL_PARKER_H_
+#endif  // GORO_CORE_INTERNAL_PARKER_H_

@@ -1,7 +1,7 @@
 // See wake_token.h.
-#include "goro/runtime/internal/wake_token.h"
+#include "goro/core/internal/wake_token.h"
 
-#include "goro/runtime/internal/scheduler.h"
+#include "goro/core/internal/g.h"
 
 namespace goro::internal {
 
@@ -13,7 +13,7 @@ void wake(wake_token t) noexcept {
   } else {
     // RELEASE: pairs with the waiter's park(). unpark() may touch the
     // parker (its futex word) after the owner has already seen the token
-    // and returned; that is harmless (see runtime/internal/futex.h).
+    // and returned; that is harmless (see core/internal/futex.h).
     t.thread->unpark();
   }
 }

@@ -14,13 +14,14 @@
 // on, the record may be destroyed at any moment (normally only after the
 // wake-up, but a runtime being torn down destroys its parked Gs' frames
 // without waiting for one).
-#ifndef GORO_RUNTIME_INTERNAL_WAKE_TOKEN_H_
-#define GORO_RUNTIME_INTERNAL_WAKE_TOKEN_H_
+#ifndef GORO_CORE_INTERNAL_WAKE_TOKEN_H_
+#define GORO_CORE_INTERNAL_WAKE_TOKEN_H_
 
-#include "goro/runtime/internal/g.h"
-#include "goro/runtime/internal/parker.h"
+#include "goro/core/internal/parker.h"
 
 namespace goro::internal {
+
+struct g;
 
 struct wake_token {
   g* gp = nullptr;          // a G to make runnable
@@ -41,4 +42,4 @@ void wake(wake_token t) noexcept;
 
 }  // namespace goro::internal
 
-#endif  // GORO_RUNTIME_INTERNAL_WAKE_TOKEN_H_
+#endif  // GORO_CORE_INTERNAL_WAKE_TOKEN_H_

@@ -1,9 +1,9 @@
 // See spin_lock.h.
-#include "goro/runtime/internal/spin_lock.h"
+#include "goro/core/internal/spin_lock.h"
 
 #include <sched.h>
 
-#include "goro/runtime/internal/futex.h"
+#include "goro/core/internal/futex.h"
 
 namespace goro::internal {
 

@@ -1,5 +1,5 @@
 // See fatal.h.
-#include "goro/runtime/internal/fatal.h"
+#include "goro/core/internal/fatal.h"
 
 #include <cerrno>
 #include <cstdio>

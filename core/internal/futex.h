@@ -12,8 +12,8 @@
 // harmless: FUTEX_WAKE only looks the address up; at worst it wakes an
 // unrelated sleeper on a reused address, and every futex sleeper in goro
 // re-checks its condition in a loop.
-#ifndef GORO_RUNTIME_INTERNAL_FUTEX_H_
-#define GORO_RUNTIME_INTERNAL_FUTEX_H_
+#ifndef GORO_CORE_INTERNAL_FUTEX_H_
+#define GORO_CORE_INTERNAL_FUTEX_H_
 
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -55,4 +55,4 @@ inline void cpu_relax() noexcept {
 
 }  // namespace goro::internal
 
-#endif  // GORO_RUNTIME_INTERNAL_FUTEX_H_
+#endif  // GORO_CORE_INTERNAL_FUTEX_H_

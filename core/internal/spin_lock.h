@@ -29,8 +29,8 @@
 // Orderings: lock's successful exchange is ACQUIRE and unlock's store is
 // RELEASE; they pair with each other, which orders every critical section
 // after the previous one.
-#ifndef GORO_RUNTIME_INTERNAL_SPIN_LOCK_H_
-#define GORO_RUNTIME_INTERNAL_SPIN_LOCK_H_
+#ifndef GORO_CORE_INTERNAL_SPIN_LOCK_H_
+#define GORO_CORE_INTERNAL_SPIN_LOCK_H_
 
 #include <atomic>
 
@@ -71,4 +71,4 @@ class spin_lock_guard {
 
 }  // namespace goro::internal
 
-#endif  // GORO_RUNTIME_INTERNAL_SPIN_LOCK_H_
+#endif  // GORO_CORE_INTERNAL_SPIN_LOCK_H_

@@ -1,8 +1,8 @@
-#include "goro/runtime/internal/parker.h"
+#include "goro/core/internal/parker.h"
 
 #include <time.h>
 
-#include "goro/runtime/internal/futex.h"
+#include "goro/core/internal/futex.h"
 
 namespace goro::internal {
 

@@ -3,8 +3,8 @@
 // lock untrustworthy (destroying a runtime from its own G, unlocking an
 // unlocked mutex) and failures of the system calls the runtime cannot do
 // without. Prints "goro: fatal error: <msg>" to stderr, then abort().
-#ifndef GORO_RUNTIME_INTERNAL_FATAL_H_
-#define GORO_RUNTIME_INTERNAL_FATAL_H_
+#ifndef GORO_CORE_INTERNAL_FATAL_H_
+#define GORO_CORE_INTERNAL_FATAL_H_
 
 namespace goro::internal {
 
@@ -15,4 +15,4 @@ namespace goro::internal {
 
 }  // namespace goro::internal
 
-#endif  // GORO_RUNTIME_INTERNAL_FATAL_H_
+#endif  // GORO_CORE_INTERNAL_FATAL_H_

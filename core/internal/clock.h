@@ -2,8 +2,8 @@
 // check all read CLOCK_MONOTONIC in nanoseconds (what std::chrono's
 // steady_clock reads on Linux, so steady_clock time points convert by
 // their count), through the vDSO: no system call.
-#ifndef GORO_RUNTIME_INTERNAL_CLOCK_H_
-#define GORO_RUNTIME_INTERNAL_CLOCK_H_
+#ifndef GORO_CORE_INTERNAL_CLOCK_H_
+#define GORO_CORE_INTERNAL_CLOCK_H_
 
 #include <time.h>
 
@@ -18,6 +18,16 @@ inline std::int64_t nanotime() noexcept {
   return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
+// CLOCK_MONOTONIC_COARSE in nanoseconds: the same time base, read from the
+// kernel's last tick (a few milliseconds' resolution) for a fraction of
+// nanotime's cost. For bookkeeping that prints durations (how long a G has
+// been parked), never for deadlines.
+inline std::int64_t coarse_nanotime() noexcept {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
 // "Never" as a time: no timer, no deadline.
 inline constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
 
@@ -29,4 +39,4 @@ inline std::int64_t deadline_after(std::int64_t now, std::int64_t d) noexcept {
 
 }  // namespace goro::internal
 
-#endif  // GORO_RUNTIME_INTERNAL_CLOCK_H_
+#endif  // GORO_CORE_INTERNAL_CLOCK_H_
