@@ -76,8 +76,6 @@ class [[nodiscard]] cond::wait_awaiter {
                        "co_await on cond::wait()");
   }
   void await_resume() noexcept {
-    op_.maybe_linked = false;
-    op_.relock.maybe_linked = false;
   }
 
  private:

@@ -86,7 +86,7 @@ class [[nodiscard]] mutex::lock_awaiter {
     internal::await_on(&op_, h, internal::wait_reason::sync_mutex_lock,
                        "co_await on mutex::lock()");
   }
-  void await_resume() noexcept { op_.maybe_linked = false; }
+  void await_resume() noexcept {}
 
  private:
   internal::mutex_lock_op op_;

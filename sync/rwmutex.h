@@ -109,8 +109,6 @@ class [[nodiscard]] rwmutex::lock_awaiter {
                        "co_await on rwmutex::lock()");
   }
   auto await_resume() noexcept {
-    op_.maybe_linked = false;
-    op_.writer_op.maybe_linked = false;
     if constexpr (Scoped) {
       return unique_lock<rwmutex>(*rw_, std::adopt_lock);
     }
@@ -140,7 +138,6 @@ class [[nodiscard]] rwmutex::lock_shared_awaiter {
                        "co_await on rwmutex::lock_shared()");
   }
   auto await_resume() noexcept {
-    op_.maybe_linked = false;
     if constexpr (Scoped) {
       return shared_lock<rwmutex>(*rw_, std::adopt_lock);
     }

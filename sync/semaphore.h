@@ -76,7 +76,7 @@ class [[nodiscard]] semaphore::acquire_awaiter {
     internal::await_on(&op_, h, internal::wait_reason::semacquire,
                        "co_await on semaphore::acquire()");
   }
-  void await_resume() noexcept { op_.maybe_linked = false; }
+  void await_resume() noexcept {}
 
  private:
   internal::semaphore_op op_;

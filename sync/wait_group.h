@@ -98,7 +98,6 @@ class [[nodiscard]] wait_group::wait_awaiter {
                        "co_await on wait_group::wait()");
   }
   void await_resume() {
-    op_.maybe_linked = false;
     op_.check_reuse();
   }
 

@@ -10,12 +10,11 @@
 #include <stdexcept>
 #include <string>
 
-#include "absl/container/inlined_vector.h"
 #include "goro/chan/channel_error.h"
 #include "goro/chan/internal/chan_ops.h"
 #include "goro/chan/internal/hchan.h"
 #include "goro/chan/internal/select_op.h"
-#include "goro/chan/internal/waitq.h"
+#include "goro/core/internal/waiter.h"
 #include "goro/core/internal/futex.h"
 #include "goro/core/internal/parker.h"
 #include "goro/core/internal/g.h"
@@ -26,9 +25,8 @@ namespace goro::internal {
 g* commit_blocked_op(void* arg, g* gp) {
   auto* op = static_cast<blocked_op*>(arg);
   hchan_base* c = op->c;
-  op->w.gp = gp;
-  op->w.parked = true;
-  (op->w.is_send ? c->sendq : c->recvq).enqueue(&op->w);
+  op->w.who = wake_token{gp, nullptr};
+  op->queue().push_back(&op->w);
   c->lock.unlock();  // publishes gp: op may be gone from here on
   return nullptr;
 }
@@ -41,24 +39,24 @@ void block_thread_forever() {
 // ------------------------------------------------------------------ close
 
 void close_chan(hchan_base* c) {
-  // Whom to wake, collected under the lock and woken after it (Go's
-  // closechan does the same). Inline room for the common case; a close
-  // with more waiters than that allocates, once.
-  absl::InlinedVector<wake_token, 16> to_wake;
+  // Every waiter granted under the lock and woken after it (Go's closechan
+  // does the same; core/internal/waiter.h, "No touch after the last
+  // grant": a woken G may drop the last handle at once).
+  grant_list granted;
   {
     chan_lock_guard guard(c->lock);
     if (c->closed) throw_close_of_closed();
     c->closed = true;
     // Every waiting receiver gets an empty optional (its slot stays empty),
     // every waiting sender channel_error (success stays false).
-    for (waitq* q : {&c->recvq, &c->sendq}) {
-      while (chan_waiter* w = q->dequeue()) {
+    for (wait_queue* q : {&c->recvq, &c->sendq}) {
+      while (waiter* w = q->dequeue()) {
         w->success = false;
-        to_wake.push_back(token_of(w));
+        granted.push(w);
       }
     }
   }
-  for (const wake_token& t : to_wake) wake(t);
+  granted.wake_all();
 }
 
 // ------------------------------------------------------------------ select
@@ -130,15 +128,14 @@ g* commit_select(void* arg, g* gp) {
   auto* core = static_cast<select_core*>(arg);
   for (std::uint32_t i = 0; i < core->nslots; ++i) {
     select_slot& s = core->slots[core->perm[i]];
-    chan_waiter* w = s.w;
-    w->gp = gp;
+    waiter* w = s.w;
+    w->who = wake_token{gp, nullptr};
     w->slot = s.slot;
     w->sel = &core->sel;
     w->case_index = static_cast<std::uint16_t>(s.case_index);
     w->success = false;
-    (s.is_send ? s.c->sendq : s.c->recvq).enqueue(w);
+    (s.is_send ? s.c->sendq : s.c->recvq).push_back(w);
   }
-  core->parked = true;
   // Reverse lock order, the first channel locked last (see "Why pass 2 may
   // read the awaiter" in select_op.h). Nothing of *core is read after that
   // unlock.
@@ -151,13 +148,23 @@ g* commit_select(void* arg, g* gp) {
 }
 
 void unlink_select(select_core* core) noexcept {
-  chan_waiter* winner = core->sel.winner;
+  waiter* winner = core->sel.winner;
   for (std::uint32_t i = 0; i < core->nslots; ++i) {
     select_slot& s = core->slots[i];
-    if (s.w == winner) continue;
+    if (s.w == winner) {  // off its queue already: the owner's
+      if (s.w->granted()) s.w->consume();
+      continue;
+    }
     chan_lock_guard guard(s.c->lock);
-    if (s.w->queued) (s.is_send ? s.c->sendq : s.c->recvq).remove(s.w);
+    (void)(s.is_send ? s.c->sendq : s.c->recvq).cancel(s.w);
   }
+}
+
+bool select_parked(const select_core* core) noexcept {
+  for (std::uint32_t i = 0; i < core->nslots; ++i) {
+    if (!core->slots[i].w->idle()) return true;
+  }
+  return false;
 }
 
 // ------------------------------------------------------------------ errors

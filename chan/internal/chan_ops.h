@@ -2,7 +2,8 @@
 // the thread-blocking forms send_blocking / recv_blocking.
 //
 // Protocol of a blocking operation (Go's chansend/chanrecv + gopark with
-// chanparkcommit, adapted to goro's publication rule, core/internal/g.h):
+// chanparkcommit, adapted to goro's publication rule, core/internal/g.h;
+// the park itself is core/internal/park.h's):
 //
 //  1. await_ready takes the channel lock and tries the operation
 //     (hchan<T>::send_locked / recv_locked). If it completes, or fails for
@@ -10,8 +11,8 @@
 //     goes on without suspending: the uncontended path is one lock, one
 //     unlock and no scheduler call.
 //  2. Otherwise the lock stays held and await_ready returns false.
-//     await_suspend only writes the G's trampoline notes: "park, and run
-//     commit(this) once my frame is suspended".
+//     await_suspend parks the G (park_on): "run commit(this) once my frame
+//     is suspended".
 //  3. commit, on the M after the frame is suspended, links the waiter record
 //     (which lives in this awaiter, in the G's frame) on the channel's queue
 //     and releases the lock. From that unlock on, a peer can complete the
@@ -26,8 +27,10 @@
 // A nil channel parks the G forever (Go: "chan send (nil chan)"); teardown
 // of the runtime destroys its frame. If a frame is destroyed while its
 // record is still linked (the runtime is torn down while the G waits), the
-// awaiter's destructor unlinks it, so the channel, which may live on in
-// other hands, never points into a freed frame.
+// awaiter's destructor cancels it (core/internal/waiter.h, "One cancel"),
+// so the channel, which may live on in other hands, never points into a
+// freed frame. A channel has no grant to undo: a value moved into the
+// record's slot dies with the frame, one moved out is the receiver's.
 #ifndef GORO_CHAN_INTERNAL_CHAN_OPS_H_
 #define GORO_CHAN_INTERNAL_CHAN_OPS_H_
 
@@ -37,7 +40,7 @@
 #include <utility>
 
 #include "goro/chan/internal/hchan.h"
-#include "goro/chan/internal/waitq.h"
+#include "goro/core/internal/waiter.h"
 #include "goro/runtime/internal/park.h"
 #include "goro/runtime/internal/scheduler_ref.h"
 #include "goro/task/internal/promise.h"
@@ -55,17 +58,21 @@ g* commit_blocked_op(void* op, g* gp);
 // steps of the protocol above that do not depend on T.
 struct blocked_op {
   hchan_base* c;
-  chan_waiter w;
+  waiter w;
+  const bool is_send;    // which queue of the channel w goes on
+  bool started = false;  // awaited already (a second await is misuse)
 
-  blocked_op(hchan_base* ch, bool send) noexcept : c(ch) { w.is_send = send; }
+  blocked_op(hchan_base* ch, bool send) noexcept : c(ch), is_send(send) {}
+
+  wait_queue& queue() const noexcept { return is_send ? c->sendq : c->recvq; }
 
   // Step 1, before the attempt: rejects a second await. Returns false for
   // the nil channel (nothing to lock), true with the lock held otherwise.
   bool begin() {
-    if (w.started) {
-      throw_awaited_twice(w.is_send ? "a channel send" : "a channel receive");
+    if (started) {
+      throw_awaited_twice(is_send ? "a channel send" : "a channel receive");
     }
-    w.started = true;
+    started = true;
     if (c == nullptr) return false;
     c->lock.lock();
     return true;
@@ -78,7 +85,7 @@ struct blocked_op {
     if (r == chan_attempt::blocked) return false;
     c->lock.unlock();
     if (r == chan_attempt::closed) {
-      if (w.is_send) throw_send_on_closed();
+      if (is_send) throw_send_on_closed();
       return true;  // a receive on a closed, drained channel: empty
     }
     if (peer) wake(peer);
@@ -92,18 +99,18 @@ struct blocked_op {
   void suspend(std::coroutine_handle<Promise> h, void* slot) {
     if (!runs_as_g(h)) {
       if (c != nullptr) c->lock.unlock();
-      throw_not_in_g(w.is_send ? "co_await on a channel send"
-                               : "co_await on a channel receive");
+      throw_not_in_g(is_send ? "co_await on a channel send"
+                             : "co_await on a channel receive");
     }
     w.slot = slot;
     if (c == nullptr) {
       park_on(h, &park_forever, nullptr,
-              w.is_send ? wait_reason::chan_send_nil
-                        : wait_reason::chan_receive_nil);
+              is_send ? wait_reason::chan_send_nil
+                      : wait_reason::chan_receive_nil);
       return;
     }
     park_on(h, &commit_blocked_op, this,
-            w.is_send ? wait_reason::chan_send : wait_reason::chan_receive);
+            is_send ? wait_reason::chan_send : wait_reason::chan_receive);
   }
 
   // The thread-blocking form of steps 2 and 3: link the record with the
@@ -111,28 +118,28 @@ struct blocked_op {
   // Returns whether a peer completed it (false: closed).
   bool block_thread(void* slot) noexcept {
     parker self;
-    w.by_thread = true;
-    w.thread = &self;
+    w.who = wake_token{nullptr, &self};
     w.slot = slot;
-    (w.is_send ? c->sendq : c->recvq).enqueue(&w);
+    queue().push_back(&w);
     c->lock.unlock();
     self.park();  // ACQUIRE: pairs with wake()'s unpark; w is ours again
+    w.consume();
     return w.success;
   }
 
   // After the wake-up (await_resume): false if the channel was closed on
-  // us.
+  // us. (Also after an await_ready that completed: nothing to consume.)
   bool resumed() noexcept {
-    w.parked = false;
+    if (w.granted()) w.consume();
     return w.success;
   }
 
-  // For the awaiter's destructor: unlinks the record if the frame dies
-  // while it is still linked (runtime teardown).
-  void unlink_if_parked() noexcept {
-    if (!w.parked) return;
+  // For the awaiter's destructor: cancels the record if the frame dies
+  // while it waits (runtime teardown). Nothing to undo for a channel.
+  void cancel() noexcept {
+    if (w.idle()) return;
     chan_lock_guard guard(c->lock);
-    if (w.queued) (w.is_send ? c->sendq : c->recvq).remove(&w);
+    (void)queue().cancel(&w);
   }
 };
 
@@ -144,7 +151,7 @@ class [[nodiscard]] send_awaiter {
       : op_(c, /*send=*/true), value_(std::move(v)) {}
   send_awaiter(const send_awaiter&) = delete;
   send_awaiter& operator=(const send_awaiter&) = delete;
-  ~send_awaiter() { op_.unlink_if_parked(); }
+  ~send_awaiter() { op_.cancel(); }
 
   bool await_ready() {
     if (!op_.begin()) return false;
@@ -184,7 +191,7 @@ class [[nodiscard]] recv_awaiter {
       : op_(c, /*send=*/false) {}
   recv_awaiter(const recv_awaiter&) = delete;
   recv_awaiter& operator=(const recv_awaiter&) = delete;
-  ~recv_awaiter() { op_.unlink_if_parked(); }
+  ~recv_awaiter() { op_.cancel(); }
 
   bool await_ready() {
     if (!op_.begin()) return false;

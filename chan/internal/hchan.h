@@ -41,7 +41,7 @@
 #include <utility>
 
 #include "goro/chan/internal/chan_lock.h"
-#include "goro/chan/internal/waitq.h"
+#include "goro/core/internal/waiter.h"
 
 namespace goro::internal {
 
@@ -60,8 +60,8 @@ struct alignas(64) hchan_base {
   std::atomic<std::size_t> qcount{0};
   std::size_t sendx = 0;
   std::size_t recvx = 0;
-  waitq recvq;
-  waitq sendq;
+  wait_queue recvq;
+  wait_queue sendq;
 
   alignas(64) const std::size_t cap;
   std::atomic<std::size_t> refs{1};
@@ -125,11 +125,11 @@ class hchan final : public hchan_base {
   chan_attempt send_locked(T& v, wake_token* wake) noexcept {
     *wake = {};
     if (closed) return chan_attempt::closed;
-    if (chan_waiter* r = recvq.dequeue()) {
+    if (waiter* r = recvq.dequeue()) {
       // Straight into the blocked receiver (Go's sendDirect).
       static_cast<std::optional<T>*>(r->slot)->emplace(std::move(v));
       r->success = true;
-      *wake = token_of(r);
+      *wake = r->who;
       return chan_attempt::done;
     }
     const std::size_t n = qcount.load(std::memory_order_relaxed);
@@ -147,7 +147,7 @@ class hchan final : public hchan_base {
   chan_attempt recv_locked(std::optional<T>& out, wake_token* wake) noexcept {
     *wake = {};
     const std::size_t n = qcount.load(std::memory_order_relaxed);
-    if (chan_waiter* s = sendq.dequeue()) {
+    if (waiter* s = sendq.dequeue()) {
       T& sent = *static_cast<T*>(s->slot);
       if (cap == 0) {
         out.emplace(std::move(sent));  // rendezvous: sender to receiver
@@ -163,7 +163,7 @@ class hchan final : public hchan_base {
         sendx = recvx;
       }
       s->success = true;
-      *wake = token_of(s);
+      *wake = s->who;
       return chan_attempt::done;
     }
     if (n > 0) {

@@ -20,7 +20,7 @@
 #include <variant>
 
 #include "goro/chan/internal/hchan.h"
-#include "goro/chan/internal/waitq.h"
+#include "goro/core/internal/waiter.h"
 
 namespace goro::internal {
 
@@ -56,7 +56,7 @@ class recv_select_case {
   recv_select_case(recv_select_case&& o) noexcept : chan_(std::move(o.chan_)) {}
 
   hchan<T>* chan() const noexcept { return chan_.get(); }
-  chan_waiter& waiter() noexcept { return w_; }
+  internal::waiter& record() noexcept { return w_; }
   void* slot() noexcept { return &slot_; }
   // Under the lock.
   chan_attempt attempt(wake_token* peer) noexcept {
@@ -66,7 +66,7 @@ class recv_select_case {
 
  private:
   case_channel<T> chan_;
-  chan_waiter w_;
+  internal::waiter w_;
   std::optional<T> slot_;
 };
 
@@ -84,7 +84,7 @@ class send_select_case {
       : chan_(std::move(o.chan_)), value_(std::move(o.value_)) {}
 
   hchan<T>* chan() const noexcept { return chan_.get(); }
-  chan_waiter& waiter() noexcept { return w_; }
+  internal::waiter& record() noexcept { return w_; }
   void* slot() noexcept { return &value_; }
   chan_attempt attempt(wake_token* peer) noexcept {
     return chan_.get()->send_locked(value_, peer);
@@ -93,7 +93,7 @@ class send_select_case {
 
  private:
   case_channel<T> chan_;
-  chan_waiter w_;
+  internal::waiter w_;
   T value_;
 };
 

@@ -17,7 +17,7 @@
 // waiter record per slot on its channel, in the random order of pass 1, all
 // sharing one select_state, then release the locks in reverse lock order.
 // The first peer to dequeue one of the records and win select_state::done
-// fires that case (waitq.h).
+// fires that case (core/internal/waiter.h, "Select").
 //
 // Pass 3 (await_resume, once woken). Unlink the records that did not fire,
 // taking each channel's lock in turn.
@@ -30,8 +30,8 @@
 // locks the channel of every such record, so the G cannot get past pass 3,
 // let alone free its frame, before that last unlock. Pass 2 reads the last
 // channel's address before unlocking it and touches nothing afterwards.
-// (This is why pass 3 always takes the lock rather than peeking at
-// `queued`.)
+// (This is why pass 3 always takes the lock rather than peeking at the
+// records' state.)
 //
 // Nil cases are left out. With no channel case left: a default fires at
 // once, else the G parks forever (Go's block()).
@@ -50,7 +50,7 @@
 #include "goro/chan/internal/chan_ops.h"
 #include "goro/chan/internal/hchan.h"
 #include "goro/chan/internal/select_cases.h"
-#include "goro/chan/internal/waitq.h"
+#include "goro/core/internal/waiter.h"
 
 namespace goro {
 template <class... Cases>
@@ -62,7 +62,7 @@ namespace goro::internal {
 // One non-nil channel case of a select.
 struct select_slot {
   hchan_base* c;
-  chan_waiter* w;
+  waiter* w;
   void* slot;
   std::uint32_t case_index;
   bool is_send;
@@ -92,7 +92,6 @@ struct select_core {
   std::uint32_t* perm = nullptr;
   std::uint32_t nslots = 0;
   std::uint32_t nlocks = 0;
-  bool parked = false;  // pass 2 ran and pass 3 has not (owner-only)
 };
 
 // chan.cc
@@ -126,7 +125,13 @@ class dice {
   std::uint64_t used_ = ~std::uint64_t{0};  // forces a draw on first roll
 };
 g* commit_select(void* core, g* gp);
+// Pass 3: takes every record of the select off its channel (the winner, off
+// its queue already, consumes its grant). Also the teardown cancel.
 void unlink_select(select_core* core) noexcept;
+// Whether pass 2 ran and pass 3 has not: some record is not idle (a select
+// record leaves `idle` only when pass 2 links it, and every record is idle
+// again after pass 3).
+bool select_parked(const select_core* core) noexcept;
 [[noreturn]] void throw_select_value_of_unfired(std::size_t wanted,
                                                 std::size_t fired);
 
@@ -154,7 +159,7 @@ class [[nodiscard]] select_awaiter {
   select_awaiter(const select_awaiter&) = delete;
   select_awaiter& operator=(const select_awaiter&) = delete;
   ~select_awaiter() {
-    if (core_.parked) unlink_select(&core_);
+    if (select_parked(&core_)) unlink_select(&core_);
   }
 
   bool await_ready() {
@@ -216,8 +221,7 @@ class [[nodiscard]] select_awaiter {
 
   result_type await_resume() {
     if (fired_ == kNotFired) {  // woken by a peer
-      core_.parked = false;
-      chan_waiter* win = core_.sel.winner;
+      waiter* win = core_.sel.winner;
       fired_ = win->case_index;
       unlink_select(&core_);
       if (!win->success && is_send_case(fired_)) throw_send_on_closed();
@@ -244,7 +248,7 @@ class [[nodiscard]] select_awaiter {
     if constexpr (!C::is_default) {
       C& c = std::get<I>(cases_);
       if (c.chan() != nullptr) {
-        slots_[n] = select_slot{c.chan(), &c.waiter(), c.slot(),
+        slots_[n] = select_slot{c.chan(), &c.record(), c.slot(),
                                 static_cast<std::uint32_t>(I), C::is_send};
         order_[n] = c.chan();
         ++n;

@@ -9,22 +9,19 @@
 namespace goro::internal {
 
 void cond_wait_op::cancel() noexcept {
-  if (maybe_linked) {
-    maybe_linked = false;
-    bool pass_on;
+  if (!w.idle()) {
+    bool pass_on = false;
     {
       spin_lock_guard guard(c->lock);
-      if (w.queued) {
-        // Never notified: its ticket must not swallow a later signal.
-        // (Teardown only; if this allocation fails, noexcept terminates.)
-        c->waiters.remove(&w);
-        c->dead_tickets.push_back(static_cast<std::uint64_t>(w.n));
-        pass_on = false;
-      } else {
+      if (c->waiters.cancel(&w)) {
         // Notified, but destroyed before it could run. A broadcast woke
         // the others anyway; a signal meant "wake one", and that one is
         // gone, so hand the signal to the next waiter.
         pass_on = w.signaled;
+      } else {
+        // Never notified: its ticket must not swallow a later signal.
+        // (Teardown only; if this allocation fails, noexcept terminates.)
+        c->dead_tickets.push_back(static_cast<std::uint64_t>(w.n));
       }
     }
     if (pass_on) c->signal();
@@ -48,7 +45,6 @@ bool advance_cond_wait(sync_op* base) noexcept {
         c->lock.unlock();  // notified already: do not park
       } else {
         op->stage = cond_wait_op::kNotified;
-        op->maybe_linked = true;
         op->w.who = op->self;
         c->waiters.push_back(&op->w);
         c->lock.unlock();  // publishes the G: op may be gone from here on
@@ -57,7 +53,7 @@ bool advance_cond_wait(sync_op* base) noexcept {
       [[fallthrough]];
     }
     case cond_wait_op::kNotified:
-      op->maybe_linked = false;
+      if (op->w.granted()) op->w.consume();
       op->stage = cond_wait_op::kRelock;
       if (op->m->try_lock_fast()) return true;
       op->relock.begin();
@@ -91,9 +87,9 @@ void cond_core::signal() noexcept {
       return;
     }
     notify_ticket.store(t + 1, std::memory_order_relaxed);
-    for (sync_waiter* w = waiters.front(); w != nullptr; w = w->next) {
+    for (waiter* w = waiters.front(); w != nullptr; w = w->next) {
       if (static_cast<std::uint64_t>(w->n) == t) {
-        waiters.remove(w);
+        waiters.take(w);
         w->signaled = true;
         to_wake = w->who;
         break;
@@ -112,7 +108,7 @@ void cond_core::broadcast() noexcept {
   }
   // Every notified record unlinked in the same hold of the lock that
   // notifies the tickets, the wake-ups after it: the last woken G may free
-  // the cond as soon as it runs (wait_queue.h, "No touch after the last
+  // the cond as soon as it runs (core/internal/waiter.h, "No touch after the last
   // grant").
   grant_list woken;
   {
@@ -121,9 +117,9 @@ void cond_core::broadcast() noexcept {
     notify_ticket.store(limit, std::memory_order_relaxed);
     dead_tickets.clear();  // all below limit: notified now
     for (;;) {
-      sync_waiter* w = waiters.front();
+      waiter* w = waiters.front();
       if (w == nullptr || static_cast<std::uint64_t>(w->n) >= limit) break;
-      waiters.remove(w);
+      waiters.take(w);
       w->signaled = false;
       woken.push(w);
     }

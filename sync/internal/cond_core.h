@@ -38,7 +38,7 @@
 #include "goro/core/internal/spin_lock.h"
 #include "goro/sync/internal/mutex_core.h"
 #include "goro/sync/internal/sync_op.h"
-#include "goro/sync/internal/wait_queue.h"
+#include "goro/core/internal/waiter.h"
 
 namespace goro::internal {
 
@@ -67,10 +67,9 @@ struct cond_wait_op : sync_op {
   enum stage_t : int { kTicket, kNotified, kRelock };
   cond_core* c;
   mutex_core* m;
-  bool maybe_linked = false;  // w may be on c->waiters
   int stage;
   mutex_lock_op relock;
-  sync_waiter w;
+  waiter w;
 };
 
 }  // namespace goro::internal

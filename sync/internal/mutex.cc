@@ -50,9 +50,8 @@ bool after_wake(mutex_lock_op* op) noexcept {
 }  // namespace
 
 void mutex_lock_op::cancel() noexcept {
-  if (!maybe_linked) return;
-  maybe_linked = false;
-  if (m->sem.cancel(&w)) {
+  if (w.idle()) return;
+  if (!m->sem.cancel(&w)) {
     // Still queued: withdraw from the waiter count. The last waiter gone
     // also ends starvation mode (as after_wake's last waiter does), or
     // try_lock would keep failing on a mutex nobody waits for; no hand-off
@@ -91,9 +90,8 @@ void mutex_lock_op::cancel() noexcept {
 bool advance_mutex_lock(sync_op* base) noexcept {
   auto* op = static_cast<mutex_lock_op*>(base);
   mutex_core* m = op->m;
-  if (op->woken) {
-    op->woken = false;
-    op->maybe_linked = false;
+  if (op->w.granted()) {  // back from the sema: look at the state
+    op->w.consume();
     if (after_wake(op)) return true;
   }
   std::int32_t old = m->state.load(std::memory_order_relaxed);
@@ -152,13 +150,9 @@ bool advance_mutex_lock(sync_op* base) noexcept {
     // goes to the head of the queue.
     const bool lifo = op->wait_start != 0;
     if (!lifo) op->wait_start = nanotime();
-    op->woken = true;
-    op->maybe_linked = true;
     op->w.who = op->self;
     if (!m->sem.acquire_or_enqueue(&op->w, lifo)) return false;
     // A unit was waiting for us: as if woken at once.
-    op->woken = false;
-    op->maybe_linked = false;
     if (after_wake(op)) return true;
     old = m->state.load(std::memory_order_relaxed);
   }

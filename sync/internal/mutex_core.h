@@ -68,7 +68,7 @@
 
 #include "goro/sync/internal/sema.h"
 #include "goro/sync/internal/sync_op.h"
-#include "goro/sync/internal/wait_queue.h"
+#include "goro/core/internal/waiter.h"
 
 namespace goro::internal {
 
@@ -180,17 +180,15 @@ struct mutex_lock_op : sync_op {
   void begin() noexcept {
     wait_start = 0;
     iter = 0;
-    starving = awoke = woken = false;
+    starving = awoke = false;
   }
 
   mutex_core* m;
-  bool maybe_linked = false;  // w may be on m->sem's queue
   bool starving;              // this waiter waited more than 1 ms
   bool awoke;                 // holds the kWoken claim
-  bool woken;                 // back from the sema: look at the state
   int iter;                   // spins since the last wake-up
   std::int64_t wait_start;    // steady clock, ns; 0 until first parked
-  sync_waiter w;
+  waiter w;
 };
 
 }  // namespace goro::internal

@@ -12,9 +12,8 @@ namespace goro::internal {
 // the rwmutex stays usable by others.
 void rw_lock_op::cancel() noexcept {
   writer_op.cancel();  // still waiting for the writer mutex
-  if (!maybe_linked) return;
-  maybe_linked = false;
-  if (!rw->writer_sem.cancel(&w)) {
+  if (w.idle()) return;
+  if (rw->writer_sem.cancel(&w)) {
     rw->unlock();  // the last reader let us in: we hold the write lock
     return;
   }
@@ -31,13 +30,12 @@ void rw_lock_op::cancel() noexcept {
 }
 
 void rw_read_op::cancel() noexcept {
-  if (!maybe_linked) return;
-  maybe_linked = false;
+  if (w.idle()) return;
   if (rw->reader_sem.cancel(&w)) {
+    rw->unlock_shared();  // the writer's unlock let us in: leave
+  } else {
     // Still queued behind a writer: we never entered; uncount ourselves.
     rw->reader_count.fetch_sub(1, std::memory_order_acq_rel);
-  } else {
-    rw->unlock_shared();  // the writer's unlock let us in: leave
   }
 }
 
@@ -58,7 +56,7 @@ bool advance_rw_lock(sync_op* base) noexcept {
     case rw_lock_op::kWriterHeld:  // await_ready took the writer mutex
       break;
     default:  // kReaders: woken by the last reader to leave
-      op->maybe_linked = false;
+      op->w.consume();
       return true;
   }
   // Announce the writer; wait for the readers that are inside.
@@ -67,13 +65,11 @@ bool advance_rw_lock(sync_op* base) noexcept {
   if (r != 0 &&
       rw->reader_wait.fetch_add(r, std::memory_order_acq_rel) + r != 0) {
     op->stage = rw_lock_op::kReaders;
-    op->maybe_linked = true;
     op->w.who = op->self;
     if (!rw->writer_sem.acquire_or_enqueue(&op->w, /*lifo=*/false)) {
       return false;
     }
   }
-  op->maybe_linked = false;
   return true;
 }
 
@@ -86,13 +82,13 @@ bool advance_rw_read(sync_op* base) noexcept {
       return true;
     }
     op->counted = true;
-    op->maybe_linked = true;
     op->w.who = op->self;
     if (!rw->reader_sem.acquire_or_enqueue(&op->w, /*lifo=*/false)) {
       return false;
     }
+    return true;  // a unit was waiting for us
   }
-  op->maybe_linked = false;  // the writer's unlock let us in
+  op->w.consume();  // the writer's unlock let us in
   return true;
 }
 
@@ -114,7 +110,7 @@ void rwmutex_core::unlock() noexcept {
   if (r >= kMaxReaders) sync_fatal("sync: Unlock of unlocked RWMutex");
   // Let the next writer in, then wake the readers that queued behind this
   // writer. In this order because a reader let in may unlock and free the
-  // rwmutex at once (wait_queue.h, "No touch after the last grant"), while
+  // rwmutex at once (core/internal/waiter.h, "No touch after the last grant"), while
   // a next writer cannot free it before those readers leave: they are
   // counted in reader_count already, so it waits for them.
   writer.unlock();

@@ -46,7 +46,7 @@
 #include "goro/sync/internal/mutex_core.h"
 #include "goro/sync/internal/sema.h"
 #include "goro/sync/internal/sync_op.h"
-#include "goro/sync/internal/wait_queue.h"
+#include "goro/core/internal/waiter.h"
 
 namespace goro::internal {
 
@@ -109,10 +109,9 @@ struct rw_lock_op : sync_op {
   void cancel() noexcept;
 
   rwmutex_core* rw;
-  bool maybe_linked = false;  // w may be on writer_sem
   int stage;                  // where the next advance continues
   mutex_lock_op writer_op;
-  sync_waiter w;
+  waiter w;
 };
 
 // co_await rw.lock_shared() when the one-CAS fast path failed.
@@ -125,9 +124,8 @@ struct rw_read_op : sync_op {
   void cancel() noexcept;
 
   rwmutex_core* rw;
-  bool maybe_linked = false;  // w may be on reader_sem
   bool counted;               // counted in reader_count, waiting
-  sync_waiter w;
+  waiter w;
 };
 
 }  // namespace goro::internal

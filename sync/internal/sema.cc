@@ -7,7 +7,7 @@
 
 namespace goro::internal {
 
-bool sema::acquire_or_enqueue(sync_waiter* w, bool lifo) noexcept {
+bool sema::acquire_or_enqueue(waiter* w, bool lifo) noexcept {
   lock_.lock();
   if (count_ > 0) {
     --count_;
@@ -26,12 +26,12 @@ bool sema::acquire_or_enqueue(sync_waiter* w, bool lifo) noexcept {
 std::uint32_t sema::release(std::uint32_t n,
                             std::atomic<std::int64_t>* woken_at) noexcept {
   // Every grant in one hold of the lock, the wake-ups after it: the last
-  // granted waiter may free the primitive as soon as it runs (wait_queue.h,
+  // granted waiter may free the primitive as soon as it runs (core/internal/waiter.h,
   // "No touch after the last grant").
   grant_list granted;
   lock_.lock();
   while (n > 0) {
-    sync_waiter* w = waiters_.pop_front();
+    waiter* w = waiters_.pop_front();
     if (w == nullptr) break;
     granted.push(w);
     --n;
@@ -49,11 +49,9 @@ std::uint32_t sema::release(std::uint32_t n,
   return woken;
 }
 
-bool sema::cancel(sync_waiter* w) noexcept {
+bool sema::cancel(waiter* w) noexcept {
   spin_lock_guard guard(lock_);
-  if (!w->queued) return false;
-  waiters_.remove(w);
-  return true;
+  return waiters_.cancel(w);
 }
 
 }  // namespace goro::internal

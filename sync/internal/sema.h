@@ -22,7 +22,7 @@
 #include <cstdint>
 
 #include "goro/core/internal/spin_lock.h"
-#include "goro/sync/internal/wait_queue.h"
+#include "goro/core/internal/waiter.h"
 
 namespace goro::internal {
 
@@ -32,7 +32,7 @@ class sema {
   // (the wait is over). Otherwise `w` (with `who` set) is linked and false
   // is returned; the unlock that ends this call publishes w, so the caller
   // must not touch w, or the G or thread it names, until woken.
-  bool acquire_or_enqueue(sync_waiter* w, bool lifo) noexcept;
+  bool acquire_or_enqueue(waiter* w, bool lifo) noexcept;
 
   // Hands one unit to the oldest waiter, or adds it to count if there is
   // none; `n` times. Returns how many waiters it woke. If woken_at is not
@@ -43,11 +43,12 @@ class sema {
   std::uint32_t release(std::uint32_t n = 1,
                         std::atomic<std::int64_t>* woken_at = nullptr) noexcept;
 
-  // For a waiter's destructor (its frame is being destroyed while it waits,
-  // at runtime teardown): unlinks w and returns true if it is still
-  // waiting; returns false if a release has already granted it a unit
-  // that its owner will now never take, which the caller must undo.
-  bool cancel(sync_waiter* w) noexcept;
+  // The one cancel (core/internal/waiter.h) for a waiter whose frame is
+  // destroyed while it waits (runtime teardown): unlinks w if it is still
+  // waiting and returns false; returns true if a release has already
+  // granted it a unit that its owner will now never take, which the caller
+  // must pass on or undo.
+  [[nodiscard]] bool cancel(waiter* w) noexcept;
 
  private:
   spin_lock lock_;

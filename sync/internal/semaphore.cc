@@ -31,7 +31,7 @@ bool semaphore_core::try_acquire(std::int64_t n) noexcept {
 void semaphore_core::release(std::int64_t n) {
   if (n < 0) throw sync_error("semaphore: negative weight");
   // Every grant in one hold of the lock, the wake-ups after it: the last
-  // granted G may free the semaphore as soon as it runs (wait_queue.h, "No
+  // granted G may free the semaphore as soon as it runs (core/internal/waiter.h, "No
   // touch after the last grant").
   grant_list granted;
   {
@@ -40,10 +40,10 @@ void semaphore_core::release(std::int64_t n) {
     cur -= n;
     // Grant from the head while the head's request fits; never skip it.
     for (;;) {
-      sync_waiter* w = waiters.front();
+      waiter* w = waiters.front();
       if (w == nullptr || size - cur < w->n) break;
       cur += w->n;
-      waiters.remove(w);
+      waiters.take(w);
       granted.push(w);
     }
   }
@@ -51,20 +51,16 @@ void semaphore_core::release(std::int64_t n) {
 }
 
 void semaphore_op::cancel() noexcept {
-  if (!maybe_linked) return;
-  maybe_linked = false;
+  if (w.idle()) return;
   bool regrant = false;
   bool granted = false;
   {
     spin_lock_guard guard(s->lock);
-    if (w.queued) {
-      // Leaving the head may let the next waiters through (x/sync does
-      // the same when a context ends a wait).
-      regrant = s->waiters.front() == &w;
-      s->waiters.remove(&w);
-    } else {
-      granted = true;  // a release gave us w.n units we will never use
-    }
+    // Leaving the head may let the next waiters through (x/sync does the
+    // same when a context ends a wait).
+    regrant = s->waiters.front() == &w;
+    // Granted: a release gave us w.n units we will never use.
+    granted = s->waiters.cancel(&w);
   }
   if (granted) {
     s->release(w.n);
@@ -76,8 +72,8 @@ void semaphore_op::cancel() noexcept {
 bool advance_semaphore(sync_op* base) noexcept {
   auto* op = static_cast<semaphore_op*>(base);
   semaphore_core* s = op->s;
-  if (op->maybe_linked) {  // woken: the releaser granted our units
-    op->maybe_linked = false;
+  if (op->w.granted()) {  // woken: the releaser granted our units
+    op->w.consume();
     return true;
   }
   s->lock.lock();
@@ -86,7 +82,6 @@ bool advance_semaphore(sync_op* base) noexcept {
     s->lock.unlock();
     return true;
   }
-  op->maybe_linked = true;
   op->w.who = op->self;
   s->waiters.push_back(&op->w);
   s->lock.unlock();  // publishes the waiter: op may be gone from here on

@@ -24,7 +24,7 @@
 
 #include "goro/core/internal/spin_lock.h"
 #include "goro/sync/internal/sync_op.h"
-#include "goro/sync/internal/wait_queue.h"
+#include "goro/core/internal/waiter.h"
 
 namespace goro::internal {
 
@@ -54,8 +54,7 @@ struct semaphore_op : sync_op {
   void cancel() noexcept;
 
   semaphore_core* s;
-  bool maybe_linked = false;
-  sync_waiter w;  // w.n: the units wanted
+  waiter w;  // w.n: the units wanted
 };
 
 }  // namespace goro::internal

@@ -42,10 +42,9 @@ void wait_group_op::check_reuse() const {
 }
 
 void wait_group_op::cancel() noexcept {
-  if (!maybe_linked) return;
-  maybe_linked = false;
+  if (w.idle()) return;
   // Granted: the add that reached zero has reset the word already.
-  if (!wg->sem.cancel(&w)) return;
+  if (wg->sem.cancel(&w)) return;
   // Still waiting: withdraw from the waiter count, or the add that reaches
   // zero would release a unit nobody takes, and a later wait would take
   // it and return early.
@@ -59,8 +58,8 @@ void wait_group_op::cancel() noexcept {
 bool advance_wait_group(sync_op* base) noexcept {
   auto* op = static_cast<wait_group_op*>(base);
   wait_group_core* wg = op->wg;
-  if (op->maybe_linked) {  // woken by the add that reached zero
-    op->maybe_linked = false;
+  if (op->w.granted()) {  // woken by the add that reached zero
+    op->w.consume();
     op->reused = wg->state.load(std::memory_order_acquire) != 0;
     return true;
   }
@@ -73,10 +72,8 @@ bool advance_wait_group(sync_op* base) noexcept {
       break;
     }
   }
-  op->maybe_linked = true;
   op->w.who = op->self;
   if (!wg->sem.acquire_or_enqueue(&op->w, /*lifo=*/false)) return false;
-  op->maybe_linked = false;
   op->reused = wg->state.load(std::memory_order_acquire) != 0;
   return true;
 }

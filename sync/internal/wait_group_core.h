@@ -32,7 +32,7 @@
 
 #include "goro/sync/internal/sema.h"
 #include "goro/sync/internal/sync_op.h"
-#include "goro/sync/internal/wait_queue.h"
+#include "goro/core/internal/waiter.h"
 
 namespace goro::internal {
 
@@ -61,9 +61,8 @@ struct wait_group_op : sync_op {
   void check_reuse() const;
 
   wait_group_core* wg;
-  bool maybe_linked = false;  // w may be on the sema
   bool reused = false;        // woke to a group already in use again
-  sync_waiter w;
+  waiter w;
 };
 
 }  // namespace goro::internal
