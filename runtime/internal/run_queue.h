@@ -1,7 +1,9 @@
 // run_queue: a P's local queue of runnable Gs.
 //
-// A bounded ring of 256 slots (Go's runq), single producer, multiple
-// consumers:
+// basic_run_queue<Capacity> is a bounded ring of Capacity slots (Go's runq),
+// single producer, multiple consumers; the scheduler's run_queue has 256.
+// Tests run the same code at capacity 4, where wrap-around, a full ring and
+// overflow come every few operations instead of every few hundred.
 //  - Only the owning P pushes, at `tail_`.
 //  - The owner pops from `head_`, and thieves (other Ps' Ms, idle and looking
 //    for work) take half of the ring at once from `head_`. Both claim slots
@@ -9,6 +11,24 @@
 //  - When the ring is full the owner moves half of it, plus the new G, to the
 //    global queue (overflow), like Go's runqputslow; the caller does that via
 //    take_half_for_overflow.
+//
+// Invariants. head_ and tail_ are free-running uint32 counters; index i lives
+// in slots_[i % Capacity].
+//  - 0 <= tail_ - head_ <= Capacity (modulo 2^32) at every instant: only the
+//    owner advances tail_, and push() checks for room first; consumers
+//    advance head_ only over indices that tail_ has passed.
+//  - Capacity is a power of two, so it divides 2^32 and i % Capacity stays
+//    continuous when the counters wrap.
+//  - Capacity >= 2, so Capacity / 2 >= 1: take_half_for_overflow() claims
+//    exactly Capacity / 2 Gs of a full ring, which frees at least one slot
+//    for the G that did not fit.
+//  - A steal takes ceil(k / 2) of k queued Gs: at most Capacity / 2, since k
+//    is at most Capacity and Capacity is even. That fits into the thief's
+//    own empty ring of the same Capacity. A thief's head_ and tail_ loads
+//    are not one snapshot; ceil((tail - head) / 2) > Capacity / 2 means
+//    tail - head > Capacity, which never holds at any instant, so the thief
+//    reloads head_. (At Capacity 1 a single queued G would already exceed
+//    Capacity / 2 = 0, and the thief would loop forever.)
 //
 // Why a bounded ring and not a growable Chase-Lev deque: FIFO order for the
 // owner (Go pops from the head too, so Gs are served in the order they were
@@ -40,15 +60,23 @@
 
 namespace goro::internal {
 
-class run_queue {
- public:
-  static constexpr std::uint32_t kCapacity = 256;
+template <std::uint32_t Capacity>
+class basic_run_queue {
+  static_assert(Capacity >= 2,
+                "take_half_for_overflow must free a slot, and a steal of one "
+                "G must not exceed Capacity / 2");
+  static_assert((Capacity & (Capacity - 1)) == 0,
+                "a power of two: i % Capacity is continuous across the "
+                "uint32 wrap of head_ and tail_");
 
-  run_queue() {
+ public:
+  static constexpr std::uint32_t kCapacity = Capacity;
+
+  basic_run_queue() {
     for (auto& s : slots_) s.store(nullptr, std::memory_order_relaxed);
   }
-  run_queue(const run_queue&) = delete;
-  run_queue& operator=(const run_queue&) = delete;
+  basic_run_queue(const basic_run_queue&) = delete;
+  basic_run_queue& operator=(const basic_run_queue&) = delete;
 
   // Owner only. Returns false if the ring is full.
   bool push(g* gp) noexcept {
@@ -99,7 +127,7 @@ class run_queue {
   // victim's Gs into `dst`, which must be the thief's own, empty, queue.
   // Returns the last G moved (not pushed to dst: the thief runs it next),
   // or null if there was nothing to take.
-  g* steal_into(run_queue& dst) noexcept {
+  g* steal_into(basic_run_queue& dst) noexcept {
     std::uint32_t dst_tail = dst.tail_.load(std::memory_order_relaxed);
     std::uint32_t h = head_.load(std::memory_order_acquire);
     for (;;) {
@@ -147,6 +175,9 @@ class run_queue {
   alignas(ABSL_CACHELINE_SIZE) std::atomic<std::uint32_t> tail_{0};
   alignas(ABSL_CACHELINE_SIZE) std::atomic<g*> slots_[kCapacity];
 };
+
+// The scheduler's per-P queue.
+using run_queue = basic_run_queue<256>;
 
 }  // namespace goro::internal
 
