@@ -12,6 +12,9 @@
 // itself from its parent and stops the timer. Both cancelling a subtree and
 // destroying a chain run as loops, not recursions: Go code builds chains of
 // contexts in loops, and a 10^5-deep one must not overflow the stack.
+// Neither allocates, except cancel's worklist when a node has two or more
+// live children: a node's destructor is noexcept, and a context is often
+// made and dropped per request.
 //
 // err is an atomic stored (RELEASE) before done is closed; err() loads it
 // with ACQUIRE. A G that saw done closed therefore sees err set (the close
@@ -48,24 +51,27 @@ struct context_node {
   // Drops a parent link without recursing: letting go of the last handle
   // of a deep chain would otherwise destroy one ancestor inside the
   // destructor of the next, a stack frame per level. The outermost
-  // destructor on this thread drains the links its inner ones hand it.
+  // destructor on this thread drops the links its inner ones hand it, one
+  // at a time. A node has one parent link and its destructor hands it over
+  // once, so at most one link is pending: a slot in the outermost frame
+  // holds it, reached through a thread_local pointer, and nothing is
+  // allocated (the destructor is noexcept).
   static void release_iteratively(std::shared_ptr<context_node> p) noexcept {
-    thread_local std::vector<std::shared_ptr<context_node>>* draining =
-        nullptr;
+    thread_local std::shared_ptr<context_node>* pending = nullptr;
     if (p == nullptr) return;
-    if (draining != nullptr) {
-      draining->push_back(std::move(p));  // the outer loop drops it
+    if (pending != nullptr) {
+      // Inside the outer loop's reset(): its slot was emptied first.
+      // (Were it not, dropping p here would still be correct, only nested.)
+      if (*pending == nullptr) *pending = std::move(p);  // the loop drops it
       return;
     }
-    std::vector<std::shared_ptr<context_node>> pending;
-    pending.push_back(std::move(p));
-    draining = &pending;
-    while (!pending.empty()) {
-      std::shared_ptr<context_node> q = std::move(pending.back());
-      pending.pop_back();
-      q.reset();  // may destroy q, whose destructor pushes q's parent
+    std::shared_ptr<context_node> slot = std::move(p);
+    pending = &slot;
+    while (slot != nullptr) {
+      std::shared_ptr<context_node> q = std::move(slot);
+      q.reset();  // may destroy q, whose destructor fills slot with its parent
     }
-    draining = nullptr;
+    pending = nullptr;
   }
 
   void remove_child(context_node* child) {
@@ -77,38 +83,56 @@ struct context_node {
 namespace {
 
 // Cancels n and every descendant, iteratively (a chain of contexts built
-// in a loop may be 10^5 deep): a worklist instead of a recursive call per
-// level.
+// in a loop may be 10^5 deep): a loop that goes on with one live child of
+// the node just canceled and keeps that node's other live children on a
+// worklist, instead of a recursive call per level. The worklist allocates
+// only when a node has two or more live children; a lone node or a chain
+// is canceled without allocating.
 void cancel(const std::shared_ptr<context_node>& n, context_error::kind k,
             bool unlink_from_parent) {
-  std::vector<std::shared_ptr<context_node>> work{n};
+  std::vector<std::shared_ptr<context_node>> siblings;
+  std::shared_ptr<context_node> hold;  // keeps m alive when m is not n
+  context_node* m = n.get();
   bool first = true;
-  while (!work.empty()) {
-    std::shared_ptr<context_node> m = std::move(work.back());
-    work.pop_back();
+  for (;;) {
     std::unordered_map<context_node*, std::weak_ptr<context_node>> kids;
     std::optional<goro::timer> t;
+    bool ended_already;
     {
       std::lock_guard<std::mutex> lock(m->mu);
-      if (m->err.load(std::memory_order_relaxed) !=
-          context_error::kind::none) {
-        if (first) return;  // ended already: err never changes
-        continue;
+      ended_already =
+          m->err.load(std::memory_order_relaxed) != context_error::kind::none;
+      if (!ended_already) {
+        // RELEASE: pairs with err()'s ACQUIRE load.
+        m->err.store(k, std::memory_order_release);
+        kids.swap(m->children);
+        t.swap(m->deadline_timer);
       }
-      // RELEASE: pairs with err()'s ACQUIRE load.
-      m->err.store(k, std::memory_order_release);
-      kids.swap(m->children);
-      t.swap(m->deadline_timer);
     }
+    if (ended_already && first) return;  // err never changes
     first = false;
-    m->done.close();
-    for (auto& [raw, weak] : kids) {
-      // The child's own parent link is left: this node no longer lists it.
-      if (std::shared_ptr<context_node> child = weak.lock()) {
-        work.push_back(std::move(child));
+    std::shared_ptr<context_node> next;
+    if (!ended_already) {
+      m->done.close();
+      for (auto& [raw, weak] : kids) {
+        // The child's own parent link is left: m no longer lists it.
+        if (std::shared_ptr<context_node> child = weak.lock()) {
+          if (next == nullptr) {
+            next = std::move(child);
+          } else {
+            siblings.push_back(std::move(child));
+          }
+        }
       }
+      if (t) t->stop();
     }
-    if (t) t->stop();
+    if (next == nullptr) {
+      if (siblings.empty()) break;
+      next = std::move(siblings.back());
+      siblings.pop_back();
+    }
+    hold = std::move(next);
+    m = hold.get();
   }
   // Only the node canceled by name leaves its parent: its descendants'
   // parents no longer list them.

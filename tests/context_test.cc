@@ -210,6 +210,31 @@ TEST(Context, CancellingADeepChainDoesNotRecurse) {
   chain.clear();
 }
 
+// A deep comb: every node of a chain also has a leaf child. Cancelling the
+// root walks the chain and keeps the leaves for later (or the reverse),
+// iteratively; every node ends canceled.
+TEST(Context, CancellingADeepCombReachesEveryNode) {
+  auto [root, cancel_root] = goro::with_cancel(goro::background());
+  const int depth = kDeepChain / 2;
+  std::vector<goro::context> spine{root}, leaves;
+  spine.reserve(depth + 1);
+  leaves.reserve(depth);
+  for (int i = 0; i < depth; ++i) {
+    leaves.push_back(goro::with_cancel(spine.back()).first);
+    spine.push_back(goro::with_cancel(spine.back()).first);
+  }
+  EXPECT_EQ(context_children(spine[depth / 2]), 2u);
+  cancel_root();
+  int live = 0;
+  for (const auto& c : spine) live += c.err() != goro::canceled;
+  for (const auto& c : leaves) live += c.err() != goro::canceled;
+  EXPECT_EQ(live, 0);
+  EXPECT_TRUE(done_closed(spine.back()));
+  EXPECT_TRUE(done_closed(leaves.back()));
+  EXPECT_EQ(context_children(spine[depth / 2]), 0u);
+  EXPECT_EQ(context_children(root), 0u);
+}  // the spine's vector drops the root first: the chain goes from its leaf
+
 TEST(Context, DroppingADeepUncancelledChainDoesNotRecurse) {
   auto [root, cancel_root] = goro::with_cancel(goro::background());
   {
