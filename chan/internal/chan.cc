@@ -22,7 +22,7 @@
 
 namespace goro::internal {
 
-g* commit_blocked_op(void* arg, g* gp) {
+g* commit_blocked_op(void* arg, g* gp) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   auto* op = static_cast<blocked_op*>(arg);
   hchan_base* c = op->c;
   op->w.who = wake_token{gp, nullptr};
@@ -110,7 +110,8 @@ std::uint32_t sort_lock_order(hchan_base** order, std::uint32_t n) noexcept {
 
 }  // namespace
 
-std::uint32_t lock_select(hchan_base** order, std::uint32_t n) noexcept {
+std::uint32_t lock_select(hchan_base** order, std::uint32_t n) noexcept
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
   std::uint32_t i = 0;
   while (i < n && order[i]->lock.try_lock()) ++i;
   if (i == n) return n;
@@ -120,11 +121,12 @@ std::uint32_t lock_select(hchan_base** order, std::uint32_t n) noexcept {
   return n;
 }
 
-void unlock_all(hchan_base* const* order, std::uint32_t n) noexcept {
+void unlock_all(hchan_base* const* order, std::uint32_t n) noexcept
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
   for (std::uint32_t i = n; i > 0; --i) order[i - 1]->lock.unlock();
 }
 
-g* commit_select(void* arg, g* gp) {
+g* commit_select(void* arg, g* gp) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   auto* core = static_cast<select_core*>(arg);
   for (std::uint32_t i = 0; i < core->nslots; ++i) {
     select_slot& s = core->slots[core->perm[i]];

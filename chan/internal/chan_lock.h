@@ -13,6 +13,7 @@
 #ifndef GORO_CHAN_INTERNAL_CHAN_LOCK_H_
 #define GORO_CHAN_INTERNAL_CHAN_LOCK_H_
 
+#include "absl/base/thread_annotations.h"
 #include "goro/core/internal/spin_lock.h"
 
 namespace goro::internal {
@@ -28,14 +29,14 @@ inline constexpr bool kChanLockTiming = false;
 void chan_lock_timing_acquired() noexcept;
 void chan_lock_timing_released() noexcept;
 
-class chan_lock {
+class ABSL_LOCKABLE chan_lock {
  public:
-  void lock() noexcept {
+  void lock() noexcept ABSL_EXCLUSIVE_LOCK_FUNCTION() {
     l_.lock();
     if constexpr (kChanLockTiming) chan_lock_timing_acquired();
   }
 
-  bool try_lock() noexcept {
+  bool try_lock() noexcept ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true) {
     const bool got = l_.try_lock();
     if constexpr (kChanLockTiming) {
       if (got) chan_lock_timing_acquired();
@@ -43,7 +44,7 @@ class chan_lock {
     return got;
   }
 
-  void unlock() noexcept {
+  void unlock() noexcept ABSL_UNLOCK_FUNCTION() {
     if constexpr (kChanLockTiming) chan_lock_timing_released();
     l_.unlock();
   }
@@ -53,10 +54,13 @@ class chan_lock {
 };
 
 // RAII form for the paths that do not suspend.
-class chan_lock_guard {
+class ABSL_SCOPED_LOCKABLE chan_lock_guard {
  public:
-  explicit chan_lock_guard(chan_lock& l) noexcept : l_(l) { l_.lock(); }
-  ~chan_lock_guard() { l_.unlock(); }
+  explicit chan_lock_guard(chan_lock& l) noexcept ABSL_EXCLUSIVE_LOCK_FUNCTION(l)
+      : l_(l) {
+    l_.lock();
+  }
+  ~chan_lock_guard() ABSL_UNLOCK_FUNCTION() { l_.unlock(); }
   chan_lock_guard(const chan_lock_guard&) = delete;
   chan_lock_guard& operator=(const chan_lock_guard&) = delete;
 

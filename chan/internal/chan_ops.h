@@ -64,11 +64,17 @@ struct blocked_op {
 
   blocked_op(hchan_base* ch, bool send) noexcept : c(ch), is_send(send) {}
 
-  wait_queue& queue() const noexcept { return is_send ? c->sendq : c->recvq; }
+  // Requires c->lock (not expressible: the lock crosses calls).
+  wait_queue& queue() const noexcept ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return is_send ? c->sendq : c->recvq;
+  }
 
   // Step 1, before the attempt: rejects a second await. Returns false for
   // the nil channel (nothing to lock), true with the lock held otherwise.
-  bool begin() {
+  // The channel's lock is taken here and released by settle, by the park
+  // commit or by block_thread: a protocol across calls (steps 1-3), which
+  // the thread-safety analysis cannot follow; hence the opt-outs below.
+  bool begin() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (started) {
       throw_awaited_twice(is_send ? "a channel send" : "a channel receive");
     }
@@ -81,7 +87,7 @@ struct blocked_op {
   // Step 1, after the attempt `r`: true if the operation is over (lock
   // released, peer woken); false if it must wait (lock still held). A send
   // on a closed channel throws.
-  bool settle(chan_attempt r, wake_token peer) {
+  bool settle(chan_attempt r, wake_token peer) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (r == chan_attempt::blocked) return false;
     c->lock.unlock();
     if (r == chan_attempt::closed) {
@@ -96,7 +102,7 @@ struct blocked_op {
   // Step 2 (await_suspend): the trampoline notes. `slot` is the value to
   // send or the optional to receive into.
   template <class Promise>
-  void suspend(std::coroutine_handle<Promise> h, void* slot) {
+  void suspend(std::coroutine_handle<Promise> h, void* slot) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (!runs_as_g(h)) {
       if (c != nullptr) c->lock.unlock();
       throw_not_in_g(is_send ? "co_await on a channel send"
@@ -116,7 +122,7 @@ struct blocked_op {
   // The thread-blocking form of steps 2 and 3: link the record with the
   // thread's parker, unlock and sleep until a peer (or close) completes it.
   // Returns whether a peer completed it (false: closed).
-  bool block_thread(void* slot) noexcept {
+  bool block_thread(void* slot) noexcept ABSL_NO_THREAD_SAFETY_ANALYSIS {
     parker self;
     w.who = wake_token{nullptr, &self};
     w.slot = slot;
@@ -153,7 +159,7 @@ class [[nodiscard]] send_awaiter {
   send_awaiter& operator=(const send_awaiter&) = delete;
   ~send_awaiter() { op_.cancel(); }
 
-  bool await_ready() {
+  bool await_ready() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (!op_.begin()) return false;
     wake_token peer;
     const chan_attempt r = chan()->send_locked(value_, &peer);
@@ -169,7 +175,7 @@ class [[nodiscard]] send_awaiter {
 
   // ch.send_blocking(v) on a plain thread (runtime/internal/blocking.h
   // dispatches).
-  void run_blocking() {
+  void run_blocking() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (!op_.begin()) block_thread_forever();
     wake_token peer;
     const chan_attempt r = chan()->send_locked(value_, &peer);
@@ -193,7 +199,7 @@ class [[nodiscard]] recv_awaiter {
   recv_awaiter& operator=(const recv_awaiter&) = delete;
   ~recv_awaiter() { op_.cancel(); }
 
-  bool await_ready() {
+  bool await_ready() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (!op_.begin()) return false;
     wake_token peer;
     const chan_attempt r = chan()->recv_locked(slot_, &peer);
@@ -210,7 +216,7 @@ class [[nodiscard]] recv_awaiter {
 
   // ch.recv_blocking() on a plain thread (runtime/internal/blocking.h
   // dispatches).
-  std::optional<T> run_blocking() {
+  std::optional<T> run_blocking() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (!op_.begin()) block_thread_forever();
     wake_token peer;
     const chan_attempt r = chan()->recv_locked(slot_, &peer);

@@ -40,6 +40,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "goro/chan/internal/chan_lock.h"
 #include "goro/core/internal/waiter.h"
 
@@ -54,14 +55,14 @@ namespace goro::internal {
 // each lock hand-over then moves one line of state plus the slot's line.
 struct alignas(64) hchan_base {
   chan_lock lock;
-  bool closed = false;
+  bool closed ABSL_GUARDED_BY(lock) = false;
   // Written under the lock; read without it by len() (RELAXED: len() is a
   // snapshot, like Go's len(c)).
   std::atomic<std::size_t> qcount{0};
-  std::size_t sendx = 0;
-  std::size_t recvx = 0;
-  wait_queue recvq;
-  wait_queue sendq;
+  std::size_t sendx ABSL_GUARDED_BY(lock) = 0;
+  std::size_t recvx ABSL_GUARDED_BY(lock) = 0;
+  wait_queue recvq ABSL_GUARDED_BY(lock);
+  wait_queue sendq ABSL_GUARDED_BY(lock);
 
   alignas(64) const std::size_t cap;
   std::atomic<std::size_t> refs{1};
@@ -122,7 +123,8 @@ class hchan final : public hchan_base {
 
   // Send v. On `done`, *wake is the receiver to wake after unlock (or
   // empty).
-  chan_attempt send_locked(T& v, wake_token* wake) noexcept {
+  chan_attempt send_locked(T& v, wake_token* wake) noexcept
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
     *wake = {};
     if (closed) return chan_attempt::closed;
     if (waiter* r = recvq.dequeue()) {
@@ -144,7 +146,8 @@ class hchan final : public hchan_base {
 
   // Receive into out (which must be empty). On `done`, *wake is the sender
   // to wake after unlock (or empty). `closed` leaves out empty.
-  chan_attempt recv_locked(std::optional<T>& out, wake_token* wake) noexcept {
+  chan_attempt recv_locked(std::optional<T>& out, wake_token* wake) noexcept
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
     *wake = {};
     const std::size_t n = qcount.load(std::memory_order_relaxed);
     if (waiter* s = sendq.dequeue()) {
@@ -193,7 +196,8 @@ class hchan final : public hchan_base {
         reinterpret_cast<unsigned char*>(this) + kHeader + i * sizeof(T)));
   }
 
-  void destroy() noexcept {
+  // The last reference: nobody else can reach the channel, no lock needed.
+  void destroy() noexcept ABSL_NO_THREAD_SAFETY_ANALYSIS {
     std::size_t n = qcount.load(std::memory_order_relaxed);
     for (std::size_t i = recvx; n > 0; --n) {
       slot(i)->~T();

@@ -58,8 +58,8 @@ class recv_select_case {
   hchan<T>* chan() const noexcept { return chan_.get(); }
   internal::waiter& record() noexcept { return w_; }
   void* slot() noexcept { return &slot_; }
-  // Under the lock.
-  chan_attempt attempt(wake_token* peer) noexcept {
+  // Under the channel's lock, which the select's pass 1 holds.
+  chan_attempt attempt(wake_token* peer) noexcept ABSL_NO_THREAD_SAFETY_ANALYSIS {
     return chan_.get()->recv_locked(slot_, peer);
   }
   result_type take_result() noexcept { return std::move(slot_); }
@@ -86,7 +86,8 @@ class send_select_case {
   hchan<T>* chan() const noexcept { return chan_.get(); }
   internal::waiter& record() noexcept { return w_; }
   void* slot() noexcept { return &value_; }
-  chan_attempt attempt(wake_token* peer) noexcept {
+  // Under the channel's lock, which the select's pass 1 holds.
+  chan_attempt attempt(wake_token* peer) noexcept ABSL_NO_THREAD_SAFETY_ANALYSIS {
     return chan_.get()->send_locked(value_, peer);
   }
   result_type take_result() noexcept { return {}; }

@@ -50,6 +50,7 @@
 #include "goro/chan/internal/chan_ops.h"
 #include "goro/chan/internal/hchan.h"
 #include "goro/chan/internal/select_cases.h"
+#include "absl/base/thread_annotations.h"
 #include "goro/core/internal/waiter.h"
 
 namespace goro {
@@ -72,7 +73,7 @@ struct select_slot {
 // block, so that pass 1 skips it without the typed attempt. (A queue may
 // hold only records of selects that already fired elsewhere; then this
 // says true and the attempt finds out.)
-inline bool may_proceed(const select_slot& s) noexcept {
+inline bool may_proceed(const select_slot& s) noexcept ABSL_NO_THREAD_SAFETY_ANALYSIS {
   const hchan_base* c = s.c;
   if (c->closed) return true;
   const std::size_t n = c->qcount.load(std::memory_order_relaxed);
@@ -162,7 +163,9 @@ class [[nodiscard]] select_awaiter {
     if (select_parked(&core_)) unlink_select(&core_);
   }
 
-  bool await_ready() {
+  // Pass 1 takes the channels' locks and pass 2 (or an error) releases
+  // them: across calls, beyond the thread-safety analysis.
+  bool await_ready() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (started_) throw_awaited_twice("a select");
     started_ = true;
     collect(std::index_sequence_for<Cases...>{});
@@ -205,7 +208,7 @@ class [[nodiscard]] select_awaiter {
   }
 
   template <class Promise>
-  void await_suspend(std::coroutine_handle<Promise> h) {
+  void await_suspend(std::coroutine_handle<Promise> h) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (!runs_as_g(h)) {
       if (core_.nslots != 0) unlock_all(core_.order, core_.nlocks);
       throw_not_in_g("co_await goro::select(...)");

@@ -34,22 +34,26 @@
 
 #include <atomic>
 
+#include "absl/base/thread_annotations.h"
+
 namespace goro::internal {
 
-class spin_lock {
+class ABSL_LOCKABLE spin_lock {
  public:
-  void lock() noexcept {
+  void lock() noexcept ABSL_EXCLUSIVE_LOCK_FUNCTION() {
     // ACQUIRE: pairs with unlock()'s RELEASE store.
     if (locked_.exchange(true, std::memory_order_acquire)) lock_slow();
   }
 
-  bool try_lock() noexcept {
+  bool try_lock() noexcept ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true) {
     return !locked_.load(std::memory_order_relaxed) &&
            !locked_.exchange(true, std::memory_order_acquire);
   }
 
   // RELEASE: pairs with the ACQUIRE exchange of the next lock().
-  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+  void unlock() noexcept ABSL_UNLOCK_FUNCTION() {
+    locked_.store(false, std::memory_order_release);
+  }
 
  private:
   void lock_slow() noexcept;
@@ -58,10 +62,13 @@ class spin_lock {
 };
 
 // RAII form for the paths that do not suspend.
-class spin_lock_guard {
+class ABSL_SCOPED_LOCKABLE spin_lock_guard {
  public:
-  explicit spin_lock_guard(spin_lock& l) noexcept : l_(l) { l_.lock(); }
-  ~spin_lock_guard() { l_.unlock(); }
+  explicit spin_lock_guard(spin_lock& l) noexcept ABSL_EXCLUSIVE_LOCK_FUNCTION(l)
+      : l_(l) {
+    l_.lock();
+  }
+  ~spin_lock_guard() ABSL_UNLOCK_FUNCTION() { l_.unlock(); }
   spin_lock_guard(const spin_lock_guard&) = delete;
   spin_lock_guard& operator=(const spin_lock_guard&) = delete;
 

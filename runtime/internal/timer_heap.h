@@ -58,6 +58,7 @@
 #include <vector>
 
 #include "goro/core/internal/clock.h"
+#include "absl/base/thread_annotations.h"
 #include "goro/core/internal/spin_lock.h"
 
 namespace goro::internal {
@@ -122,19 +123,15 @@ class timer_heap {
   // Teardown: takes every timer off and tells it (timer_event::detached).
   void detach_all() noexcept;
 
-  std::size_t size_for_test() {
-    spin_lock_guard guard(lock_);
-    return heap_.size();
-  }
 
  private:
-  void remove_at_locked(std::uint32_t i) noexcept;
-  void sift_up_locked(std::uint32_t i) noexcept;
-  void sift_down_locked(std::uint32_t i) noexcept;
-  void publish_earliest_locked() noexcept;
+  void remove_at_locked(std::uint32_t i) noexcept ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  void sift_up_locked(std::uint32_t i) noexcept ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  void sift_down_locked(std::uint32_t i) noexcept ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  void publish_earliest_locked() noexcept ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
 
   spin_lock lock_;
-  std::vector<timer*> heap_;  // guarded by lock_
+  std::vector<timer*> heap_ ABSL_GUARDED_BY(lock_);
   std::atomic<std::int64_t> earliest_{kNever};
 };
 

@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "goro/core/internal/spin_lock.h"
 #include "goro/sync/internal/mutex_core.h"
 #include "goro/sync/internal/sync_op.h"
@@ -46,10 +47,10 @@ struct cond_core {
   spin_lock lock;
   std::atomic<std::uint64_t> wait_ticket{0};  // next ticket to hand out
   std::atomic<std::uint64_t> notify_ticket{0};  // next ticket to notify
-  wait_queue waiters;  // guarded by lock
+  wait_queue waiters ABSL_GUARDED_BY(lock);
   // Tickets of waiters destroyed at runtime teardown before they were
   // notified; signal skips them (guarded by lock, normally empty).
-  std::vector<std::uint64_t> dead_tickets;
+  std::vector<std::uint64_t> dead_tickets ABSL_GUARDED_BY(lock);
 
   void signal() noexcept;
   void broadcast() noexcept;

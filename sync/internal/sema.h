@@ -21,6 +21,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "absl/base/thread_annotations.h"
 #include "goro/core/internal/spin_lock.h"
 #include "goro/core/internal/waiter.h"
 
@@ -52,8 +53,8 @@ class sema {
 
  private:
   spin_lock lock_;
-  std::uint32_t count_ = 0;  // guarded by lock_
-  wait_queue waiters_;       // guarded by lock_
+  std::uint32_t count_ ABSL_GUARDED_BY(lock_) = 0;
+  wait_queue waiters_ ABSL_GUARDED_BY(lock_);
 };
 
 }  // namespace goro::internal

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 
+#include "absl/base/thread_annotations.h"
 #include "goro/core/internal/spin_lock.h"
 #include "goro/sync/internal/sync_op.h"
 #include "goro/core/internal/waiter.h"
@@ -39,8 +40,8 @@ struct semaphore_core {
 
   spin_lock lock;
   const std::int64_t size;
-  std::int64_t cur = 0;  // guarded by lock
-  wait_queue waiters;    // guarded by lock
+  std::int64_t cur ABSL_GUARDED_BY(lock) = 0;
+  wait_queue waiters ABSL_GUARDED_BY(lock);
 };
 
 // co_await s.acquire(n) when the units were not free at once.
