@@ -74,8 +74,8 @@ struct g : trampoline {
   promise_base* resume_promise = nullptr;  // resume's promise (innermost)
   park_commit_fn park_fn = nullptr;
   void* park_arg = nullptr;
-  // When the G last parked (coarse_nanotime, clock.h) and why: what a
-  // goroutine dump prints. Valid while the G is parked.
+  // When the G last parked (coarse: the M's park clock, scheduler.h) and
+  // why: what a goroutine dump prints. Valid while the G is parked.
   std::int64_t wait_since = 0;
 
   // --- identity and ownership ---

@@ -1,7 +1,6 @@
 // See park.h.
 #include "goro/core/internal/park.h"
 
-#include "goro/core/internal/clock.h"
 #include "goro/core/internal/g.h"
 
 namespace goro::internal {
@@ -40,7 +39,6 @@ void park(trampoline* t, std::coroutine_handle<> h, promise_base* hp,
   gp->park_fn = commit;
   gp->park_arg = arg;
   gp->reason = why;
-  gp->wait_since = coarse_nanotime();
 }
 
 }  // namespace goro::internal

@@ -6,11 +6,11 @@
 //
 //  1. The awaiter's await_suspend calls park(g, frame, commit, arg, why).
 //     park only writes the G's park notes: the frame to resume, the commit
-//     function and its argument, the wait reason and the time. Nothing is
-//     published yet: the G is still running (see "The publication rule",
-//     g.h).
-//  2. The frame suspends; the M's loop sees kind == park and calls
-//     commit(arg, g) on the M's stack (runtime/internal/execute.cc).
+//     function and its argument, and the wait reason. Nothing is published
+//     yet: the G is still running (see "The publication rule", g.h).
+//  2. The frame suspends; the M's loop sees kind == park, records the
+//     park's (coarse) time in the G and calls commit(arg, g) on the M's
+//     stack (scheduler::after_suspend).
 //  3. commit publishes the G to whoever will wake it (links a waiter record
 //     and releases the lock it took in await_ready, arms a timer, pushes
 //     the G on a run queue for a yield) and tells the M what to do next:

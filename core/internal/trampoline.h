@@ -4,7 +4,7 @@
 // between the frames of one G never resume a frame from inside another: the
 // awaiting side writes the frame to run next into `tail` (a call into a
 // child, or a return to the parent) and suspends; the M's loop
-// (runtime/internal/execute.cc) resumes `tail`. A root frame that finishes
+// (scheduler::execute) resumes `tail`. A root frame that finishes
 // sets `kind = done` instead. That keeps the stack flat whatever the
 // compiler does with symmetric transfer (g++ 12 does not emit the tail call
 // below -O2 or under sanitizers).

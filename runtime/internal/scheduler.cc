@@ -594,6 +594,7 @@ void scheduler::pidleput_locked(processor* pp) noexcept {
 
 void scheduler::m_main(machine* m) {
   tls_machine = m;
+  m->park_clock = coarse_nanotime();
   // 1 ns of timer slack instead of the default 50 us: the poller's epoll
   // timeout is a timer's due time (poller.h, "Precision").
   prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
@@ -691,8 +692,12 @@ g* scheduler::find_runnable(machine* m, bool* inherit) {
     // poller, until the earliest timer.
     while (m->p == nullptr) {
       if (stopping_.load(std::memory_order_acquire)) return nullptr;
-      if (poll(m)) continue;  // back with a P, or on the idle list again
+      if (poll(m)) {  // back with a P, or on the idle list again
+        m->park_clock = coarse_nanotime();
+        continue;
+      }
       m->park.park();
+      m->park_clock = coarse_nanotime();
       std::lock_guard<std::mutex> lock(mu_);
       if (m->next_p == nullptr) return nullptr;  // woken for shutdown
       m->p = m->next_p;
@@ -873,6 +878,10 @@ g* scheduler::after_suspend(machine* m, processor* pp, g* gp) {
   g* next = nullptr;
   switch (gp->kind) {
     case suspend_kind::park:
+      if (++m->parks % machine::kParkClockEvery == 0) {
+        m->park_clock = coarse_nanotime();
+      }
+      gp->wait_since = m->park_clock;  // before the commit publishes gp
       next = gp->park_fn(gp->park_arg, gp);
       if (next == gp) {  // the event already happened, or the wait is over
         gp->repark = false;

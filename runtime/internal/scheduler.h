@@ -128,6 +128,14 @@ struct machine {
   processor* p = nullptr;  // the P this M holds; null while idle
   bool spinning = false;
   g* curg = nullptr;       // the G running on this M, if any
+  // The time a G parking on this M records (g::wait_since): the coarse
+  // clock, read every kParkClockEvery parks and whenever the M wakes from
+  // its sleep, so that a park costs no clock read (a read costs about as
+  // much as a whole channel hand-off). Stale by at most that many parks,
+  // plus however long the Gs since the last read ran without parking.
+  static constexpr std::uint32_t kParkClockEvery = 32;
+  std::int64_t park_clock = 0;
+  std::uint32_t parks = 0;
   parker park;
   // Handed over by startm() under the scheduler lock, read by the M under
   // the same lock after it wakes.
