@@ -8,6 +8,7 @@
 #include <chrono>
 #include <coroutine>
 #include <exception>
+#include <memory>
 #include <utility>
 #include <cstdint>
 #include <stdexcept>
@@ -61,6 +62,16 @@ inline std::int64_t scaled(std::int64_t full, std::int64_t divisor,
   if (!kSanitizer) return full;
   std::int64_t v = full / divisor;
   return v < min ? min : v;
+}
+
+// True iff `v` sits at an address that is a multiple of alignof(T). The
+// address goes through a volatile: the compiler may assume any object of
+// type T is aligned and fold the check to true.
+template <class T>
+bool is_aligned(const T& v) {
+  volatile std::uintptr_t a =
+      reinterpret_cast<std::uintptr_t>(std::addressof(v));
+  return a % alignof(T) == 0;
 }
 
 // Counts live instances; copies and moves count as new instances, so the

@@ -1,6 +1,8 @@
 #include "goro/task/internal/frame_allocator.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <mutex>
 #include <new>
 #include <vector>
@@ -13,10 +15,21 @@ namespace goro::internal {
 
 #ifdef GORO_NO_MIMALLOC
 
-void* frame_alloc(std::size_t size) { return ::operator new(size); }
-void frame_free(void* frame, std::size_t size) noexcept {
-  ::operator delete(frame, size);
+namespace {
+void* aligned_block(std::size_t size, std::size_t alignment) {
+  void* p = nullptr;
+  if (posix_memalign(&p, alignment, size) != 0) throw std::bad_alloc();
+  return p;
 }
+}  // namespace
+
+void* frame_alloc(std::size_t size) {
+  return aligned_block(size, frame_alignment(size));
+}
+void* frame_alloc_aligned(std::size_t size, std::size_t alignment) {
+  return aligned_block(size, alignment);
+}
+void frame_free(void* frame, std::size_t) noexcept { std::free(frame); }
 
 #else
 
@@ -37,7 +50,12 @@ namespace {
 // its whole list to a shared depot in one step (the list is moved by its
 // head, no frame touched), and an empty class takes a list back from it.
 // The depot is bounded; past that, frames go back to mimalloc.
-constexpr std::size_t kGranule = 16;
+//
+// Class c holds blocks of c * kGranule bytes aligned to
+// frame_alignment(c * kGranule). A frame of the class whose size is not
+// c * kGranule is not a multiple of kGranule, so it needs only
+// kMinFrameAlignment: any block of the class fits any frame of the class.
+constexpr std::size_t kGranule = kMinFrameAlignment;
 constexpr std::size_t kClasses = 64;  // frames up to 1 KiB are cached
 // Per class, at most kMaxPerClass frames or kMaxClassBytes, whichever is
 // fewer: a burst of a hundred thousand Gs spawned before any runs should
@@ -117,6 +135,12 @@ frame_depot& depot() {
   return *d;
 }
 
+void* aligned_block(std::size_t size, std::size_t alignment) {
+  void* p = mi_malloc_aligned(size, alignment);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
 }  // namespace
 
 void* frame_alloc(std::size_t size) {
@@ -132,13 +156,9 @@ void* frame_alloc(std::size_t size) {
       --cache.count[c];
       return f;
     }
-    void* p = mi_malloc(c * kGranule);
-    if (p == nullptr) throw std::bad_alloc();
-    return p;
   }
-  void* p = mi_malloc(size);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
+  const std::size_t n = c * kGranule;
+  return aligned_block(n, frame_alignment(n));
 }
 
 void frame_free(void* frame, std::size_t size) noexcept {
@@ -165,6 +185,20 @@ void frame_free(void* frame, std::size_t size) noexcept {
     }
   }
   mi_free(frame);
+}
+
+// frame_free may cache such a block in its size class like any other: it
+// is at least the class's size, and aligned more than the class needs.
+void* frame_alloc_aligned(std::size_t size, std::size_t alignment) {
+  const std::size_t n = size_class(size) * kGranule;
+  void* p = aligned_block(n, alignment);
+  if (reinterpret_cast<std::uintptr_t>(p) % alignment != 0) {
+    // Debian 12's mimalloc (2.0.9) aligns blocks of 256 to 1024 bytes to
+    // 128 bytes only, whatever alignment is asked; larger blocks are right.
+    mi_free(p);
+    p = aligned_block(std::max(n, std::size_t{1024} + kGranule), alignment);
+  }
+  return p;
 }
 
 #endif  // GORO_NO_MIMALLOC

@@ -21,6 +21,7 @@
 #include <coroutine>
 #include <exception>
 #include <memory>
+#include <new>
 #include <type_traits>
 #include <utility>
 
@@ -45,9 +46,23 @@ struct promise_base {
   std::coroutine_handle<>* owner_ = nullptr;
   std::exception_ptr exception_{};
 
+  // A frame is aligned as its size allows, up to 128 bytes
+  // (frame_allocator.h).
   static void* operator new(std::size_t size) { return frame_alloc(size); }
   static void operator delete(void* frame, std::size_t size) noexcept {
     frame_free(frame, size);
+  }
+  // What a compiler that passes the frame's alignment calls instead (clang
+  // with -fcoro-aligned-allocation), for every frame: any alignment is
+  // honoured, and the common case folds to frame_alloc. There is no aligned
+  // operator delete to pair with it: clang 19 without that flag would pick
+  // it for a promise aligned beyond 16 bytes and then call it without the
+  // alignment (a compile error); with the flag it uses the one above, which
+  // releases a frame of any alignment.
+  static void* operator new(std::size_t size, std::align_val_t alignment) {
+    const auto a = static_cast<std::size_t>(alignment);
+    if (a <= kMaxFrameAlignment) return frame_alloc(size);
+    return frame_alloc_aligned(size, a);
   }
 
   std::suspend_always initial_suspend() noexcept { return {}; }
