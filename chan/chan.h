@@ -17,6 +17,12 @@
 // T may be move-only and need not be default-constructible; its move
 // constructor and destructor must be noexcept (values move while the
 // channel is locked). Zero-capacity channels are rendezvous points.
+// Awaiting needs alignof(T) <= 128: send(), recv(), send_case() and
+// recv_case() do not compile for a T aligned beyond that, because the
+// awaitable holds a T in the awaiting coroutine's frame, and frames are
+// aligned to at most 128 bytes (goro/task/internal/frame_allocator.h says
+// why); send a pointer to it instead. try_send, try_recv, send_blocking and
+// recv_blocking take any T.
 //
 // Operations on a channel ch with capacity cap (Go's semantics throughout;
 // chan/README.md lists where goro differs and why):
@@ -105,6 +111,7 @@
 #include "goro/chan/internal/hchan.h"
 #include "goro/chan/internal/select_cases.h"
 #include "goro/runtime/internal/blocking.h"
+#include "goro/task/internal/frame_allocator.h"
 
 namespace goro {
 
@@ -159,11 +166,15 @@ class chan {
     return a.c_ == b.c_;
   }
 
+  // The awaitables (send, recv and the select cases) hold a T and live in
+  // the awaiting coroutine's frame: alignof(T) <= 128 (frame_allocator.h).
   [[nodiscard]] internal::send_awaiter<T> send(T v) const noexcept(
       std::is_nothrow_move_constructible_v<T>) {
+    static_assert(internal::check_frame_alignment<T>());
     return internal::send_awaiter<T>(c_, std::move(v));
   }
   [[nodiscard]] internal::recv_awaiter<T> recv() const noexcept {
+    static_assert(internal::check_frame_alignment<T>());
     return internal::recv_awaiter<T>(c_);
   }
 
@@ -213,17 +224,21 @@ class chan {
   // channel (keep the handle alive until the select returns); from an
   // rvalue handle it takes the handle's reference along.
   [[nodiscard]] internal::recv_select_case<T> recv_case() const& noexcept {
+    static_assert(internal::check_frame_alignment<T>());
     return {c_, false};
   }
   [[nodiscard]] internal::recv_select_case<T> recv_case() && noexcept {
+    static_assert(internal::check_frame_alignment<T>());
     return {std::exchange(c_, nullptr), true};
   }
   [[nodiscard]] internal::send_select_case<T> send_case(T v) const& noexcept(
       std::is_nothrow_move_constructible_v<T>) {
+    static_assert(internal::check_frame_alignment<T>());
     return {c_, false, std::move(v)};
   }
   [[nodiscard]] internal::send_select_case<T> send_case(T v) && noexcept(
       std::is_nothrow_move_constructible_v<T>) {
+    static_assert(internal::check_frame_alignment<T>());
     return {std::exchange(c_, nullptr), true, std::move(v)};
   }
 

@@ -18,6 +18,12 @@
 //  - Coroutine parameters taken by reference dangle once the caller's
 //    expression ends if the task outlives it; spawned coroutine functions
 //    should take their parameters by value.
+//  - Frames are aligned as their contents need up to 128 bytes
+//    (goro/task/internal/frame_allocator.h): task<T> does not compile if
+//    alignof(T) > 128, since the result is kept in the frame (return a
+//    std::unique_ptr<T> instead), and a local or parameter of a task
+//    coroutine must not be aligned beyond 128 bytes (g++ does not pass the
+//    frame's alignment to the allocator; nothing can check it).
 #ifndef GORO_TASK_TASK_H_
 #define GORO_TASK_TASK_H_
 

@@ -12,6 +12,7 @@
 
 #include "goro/fiber/internal/fiber.h"
 #include "goro/runtime/internal/result_slot.h"
+#include "goro/task/internal/frame_allocator.h"
 #include "goro/task/task.h"
 
 namespace goro::internal {
@@ -45,6 +46,7 @@ struct fiber_body {
 template <class T, class F, class... Args>
 task<T> stackful_root(std::size_t stack_size, F f, Args... args) {
   using body_t = fiber_body<T, F, Args...>;
+  static_assert(check_frame_alignment<body_t>());  // body is in this frame
   body_t body{std::move(f), std::tuple<Args...>(std::move(args)...), {}};
   fiber fb(stack_size, &body_t::run, &body);
   task<void> driving = fb.drive();  // named: g++ < 13 PR100611

@@ -25,6 +25,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "goro/task/internal/frame_allocator.h"
 #include "goro/task/task.h"
 
 namespace goro::internal {
@@ -114,6 +115,10 @@ Task owning_root(F f, Args... args) {
 
 template <class F, class... Args>
 auto make_root_task(F&& f, Args&&... args) {
+  // The callable and the arguments are kept in a frame: owning_root's, or
+  // (arguments) the coroutine's own parameters.
+  static_assert(check_frame_alignment<std::decay_t<F>>() &&
+                (check_frame_alignment<std::decay_t<Args>>() && ...));
   using traits = spawn_traits<F, Args...>;
   using task_type = typename traits::task_type;
   if constexpr (traits::is_ready_task) {

@@ -103,6 +103,8 @@ struct task_promise final : promise_base {
   using stored_type =
       std::conditional_t<std::is_reference_v<T>,
                          std::add_pointer_t<std::remove_reference_t<T>>, T>;
+  // The result lives here, in the frame.
+  static_assert(check_frame_alignment<stored_type>());
 
   task_promise() noexcept {}
   ~task_promise() {
