@@ -1205,6 +1205,57 @@ TEST(Types, StringsLargeAndOverAlignedValues) {
   });
 }
 
+// Values aligned to 128 bytes (the most goro supports: a pair of cache
+// lines) in coroutine frames: the value a sender keeps across its
+// co_await, the awaiters' own copies (send, recv, select cases) and the
+// received optionals all live in G frames, aligned only as the frames are.
+// UBSan also checks every access the channel makes through them.
+struct alignas(128) line_pair {
+  long v = 0;
+  char pad[100] = {};
+};
+
+TEST(Types, OverAlignedValuesInCoroutineFrames) {
+  using goro_test::is_aligned;
+  static_assert(alignof(line_pair) == 128);
+  goro::runtime rt{goro::options{.procs = 2}};
+  rt.block_on([]() -> task<> {
+    for (int cap : {0, 3}) {
+      auto ch = make_chan<line_pair>(cap);
+      auto back = make_chan<line_pair>(cap);
+      goro::go([](chan<line_pair> ch, chan<line_pair> back) -> task<> {
+        for (int i = 0; i < 20; ++i) {
+          line_pair o;  // lives in the frame across the co_awaits
+          o.v = i;
+          EXPECT_TRUE(is_aligned(o));
+          co_await ch.send(o);
+          EXPECT_TRUE(is_aligned(o));
+          auto r = co_await goro::select(back.recv_case(),
+                                         ch.send_case(o));
+          EXPECT_TRUE(is_aligned(o));
+          if (r.index() == 0) {
+            auto& got = r.value<0>();
+            EXPECT_TRUE(got.has_value() && is_aligned(*got));
+          }
+        }
+        ch.close();
+      }, ch, back);
+      int received = 0;
+      while (std::optional<line_pair> o = co_await ch.recv()) {
+        EXPECT_TRUE(is_aligned(*o));
+        ++received;
+        line_pair echo = *o;
+        EXPECT_TRUE(is_aligned(echo));
+        // Either the sender's select takes this (recv case) or sends again.
+        auto r = co_await goro::select(back.send_case(echo),
+                                       goro::default_case());
+        (void)r;
+      }
+      EXPECT_GE(received, 20);
+    }
+  });
+}
+
 // Buffer slots of a type aligned beyond the channel header's alignment
 // (UBSan checks every access to them; plain code, not a coroutine, so that
 // the test's own locals are aligned whatever the compiler does with frames).

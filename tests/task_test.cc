@@ -107,6 +107,47 @@ TEST(Task, AwaitLargeValueResult) {
   EXPECT_EQ(n, 100000u);
 }
 
+// A type aligned to 128 bytes (the most goro supports) as a task's result
+// (it sits in the promise, in the frame) and as locals kept across
+// suspensions: frames are aligned as their contents need
+// (goro/task/internal/frame_allocator.h). UBSan also checks each access.
+struct alignas(128) line_pair {
+  long v = 0;
+  char pad[100] = {};
+};
+
+goro::task<line_pair> make_line_pair(long v) {
+  line_pair c;
+  c.v = v;
+  EXPECT_TRUE(goro_test::is_aligned(c));
+  co_await goro::yield();  // c lives in the frame across a suspension
+  EXPECT_TRUE(goro_test::is_aligned(c));
+  co_return c;
+}
+
+TEST(Task, OverAlignedResultsAndLocals) {
+  using goro_test::is_aligned;
+  goro::runtime rt{goro::options{.procs = 2}};
+  long sum = rt.block_on([]() -> goro::task<long> {
+    long s = 0;
+    for (long i = 0; i < 10; ++i) {
+      line_pair mine;
+      mine.v = 1000;
+      line_pair got = co_await make_line_pair(i);  // a task<line_pair>
+      EXPECT_TRUE(is_aligned(got));
+      goro::join_handle<line_pair> h = goro::co_spawn(make_line_pair, 100);
+      line_pair joined = co_await h;
+      EXPECT_TRUE(is_aligned(joined));
+      EXPECT_TRUE(is_aligned(mine));
+      s += got.v + joined.v + mine.v;
+    }
+    co_return s;
+  });
+  EXPECT_EQ(sum, 45 + 10 * 100 + 10 * 1000);
+  // block_on's own root frame holds the result too.
+  EXPECT_EQ(rt.block_on(make_line_pair, 7).v, 7);
+}
+
 TEST(Task, AwaitLvalueTask) {
   int v = in_g([]() -> goro::task<int> {
     goro::task<int> t = ready_int(1);
