@@ -41,7 +41,7 @@ double ns_per_tick() {
 }
 
 // Histogram of hold times in ticks: linear buckets of 8 ticks up to 64K
-// ticks (~30 us here), plus the maximum.
+// ticks, plus the maximum.
 constexpr std::size_t kBucketTicks = 8;
 constexpr std::size_t kBuckets = 8192;
 struct histogram {

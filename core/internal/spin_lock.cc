@@ -8,9 +8,9 @@
 namespace goro::internal {
 
 namespace {
-// About 2 µs of PAUSEs: several times the longest critical section measured
-// without preemption (//benchmarks:chan_lock_hold), short enough that a
-// waiter whose holder was preempted gives its CPU back quickly.
+// About 2 µs of PAUSEs: several times the longest critical section without
+// preemption (//benchmarks:chan_lock_hold reports them), short enough that
+// a waiter whose holder was preempted gives its CPU back quickly.
 constexpr int kLockSpins = 100;
 }  // namespace
 

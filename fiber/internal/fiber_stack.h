@@ -28,8 +28,7 @@
 // "Seen" means the lowest stack pointer observed when the fiber suspended;
 // depth reached and left again between two suspensions is not seen, and
 // stays committed until the stack leaves the pool. Always madvising would
-// cost a system call per fiber (1.6 us measured), so it is done only when
-// needed. The pool keeps at most kPoolMax stacks of each size.
+// cost a system call per fiber, so it is done only when needed. The pool keeps at most kPoolMax stacks of each size.
 //
 // Mappings. Each stack is two mappings (guard and usable part); Linux
 // limits a process to vm.max_map_count of them (65530 by default), which
