@@ -20,13 +20,6 @@ namespace {
 
 thread_local machine* tls_machine = nullptr;
 
-// Process-wide G ids, handed to Ps in batches (Go's goidcache).
-constexpr std::uint64_t kIdBatch = 16;
-std::atomic<std::uint64_t> g_id_source{1};
-
-// Free g structs a P keeps before giving half back to the scheduler.
-constexpr std::uint32_t kMaxLocalFree = processor::kMaxFree;
-
 std::uint64_t fastrand(processor* pp) noexcept {
   // xorshift64*, seeded per P.
   std::uint64_t x = pp->rng;
@@ -68,7 +61,7 @@ std::uint64_t fastrand(processor* pp) noexcept {
   return m != nullptr ? m->curg : nullptr;
 }
 
-scheduler::scheduler(int procs) : procs_(procs) {
+scheduler::scheduler(int procs) : procs_(procs), galloc_(this) {
   ps_.reserve(procs);
   std::lock_guard<std::mutex> lock(mu_);
   for (int i = 0; i < procs; ++i) {
@@ -97,31 +90,23 @@ scheduler::~scheduler() {
   // alive). A frame's destructors may drop join handles of other Gs:
   // drop_ref sees teardown_ and leaves the freeing to this loop.
   teardown_ = true;
-  // Indexes, not iterators: a destructor may spawn (a new G, possibly a new
-  // block), and that G must be destroyed too, so repeat until a pass finds
-  // nothing left.
+  // A destructor may spawn (a new G, possibly a new block), and that G
+  // must be destroyed too, so repeat until a pass finds nothing left
+  // (for_each_g walks blocks added meanwhile).
   for (bool again = true; again;) {
     again = false;
     // Pass 1, while every frame is still alive: detach each live chain's
     // frames from the task objects that own them. A frame may be owned by a
     // task in *another* G's frame (a G awaiting a task it borrowed), which
     // pass 2 may destroy first.
-    for (std::size_t b = 0; b < g_blocks_.size(); ++b) {
-      for (std::uint32_t i = 0; i < kGBlock; ++i) {
-        detach_owners(&g_blocks_[b][i]);
-      }
-    }
+    galloc_.for_each_g([this](g* gp) { detach_owners(gp); });
     // Pass 2: destroy every chain innermost-first.
-    for (std::size_t b = 0; b < g_blocks_.size(); ++b) {
-      for (std::uint32_t i = 0; i < kGBlock; ++i) {
-        again |= destroy_frames(&g_blocks_[b][i]);
-      }
-    }
+    galloc_.for_each_g([this, &again](g* gp) { again |= destroy_frames(gp); });
   }
   // Timers still armed (their owners outlive the runtime, or armed them
   // from the destructors above) will never fire: tell their owners.
   for (auto& p : ps_) p->timers.detach_all();
-  // The g structs go with g_blocks_.
+  // The g structs go with galloc_.
 }
 
 // Destroys the frames of a G that will never run again, innermost first.
@@ -184,7 +169,7 @@ g* scheduler::spawn(std::coroutine_handle<> root, promise_base* root_promise,
                     bool joinable) {
   machine* m = current_machine();
   processor* pp = (m != nullptr && m->sched == this) ? m->p : nullptr;
-  g* gp = gfget(pp);
+  g* gp = galloc_.get(pp);
   gp->root = root;
   gp->resume = root;
   gp->resume_promise = root_promise;
@@ -197,12 +182,8 @@ g* scheduler::spawn(std::coroutine_handle<> root, promise_base* root_promise,
   gp->refs.store(joinable ? 2 : 1, std::memory_order_relaxed);
   gp->reason = wait_reason::none;
   gp->repark = false;
-  if (pp != nullptr) {
-    gp->id = next_id(pp);
-    pp->counters.spawned.add();
-  } else {
-    gp->id = g_id_source.fetch_add(1, std::memory_order_relaxed);
-  }
+  gp->id = g_alloc::new_id(pp);
+  if (pp != nullptr) pp->counters.spawned.add();
   enqueue(pp, gp);
   return gp;
 }
@@ -244,91 +225,6 @@ void scheduler::enqueue(processor* pp, g* gp) {
     global_.push(gp);
     wake_for_global();
   }
-}
-
-std::uint64_t scheduler::next_id(processor* pp) {
-  if (pp->next_id == pp->end_id) {
-    pp->next_id = g_id_source.fetch_add(kIdBatch, std::memory_order_relaxed);
-    pp->end_id = pp->next_id + kIdBatch;
-  }
-  return pp->next_id++;
-}
-
-// ------------------------------------------------------------ g free lists
-
-// g structs are never freed while the scheduler lives (Go keeps its gs
-// too): a finished G's struct goes to its P's free list, overflowing in
-// halves to a shared list, and new ones are allocated kGBlock at a time, so
-// that neither spawning nor finishing a G takes a lock or calls malloc in
-// the steady state.
-g* scheduler::alloc_g_block(g** rest) {
-  auto block = std::make_unique<g[]>(kGBlock);
-  g* gs = block.get();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    g_blocks_.push_back(std::move(block));
-  }
-  for (std::uint32_t i = 0; i < kGBlock; ++i) gs[i].sched = this;
-  for (std::uint32_t i = 1; i < kGBlock; ++i) rest[i - 1] = &gs[i];
-  return &gs[0];
-}
-
-g* scheduler::gfget(processor* pp) {
-  if (pp == nullptr) {
-    {
-      std::lock_guard<std::mutex> lock(gfree_mu_);
-      if (!gfree_.empty()) {
-        g* gp = gfree_.back();
-        gfree_.pop_back();
-        ngfree_.store(gfree_.size(), std::memory_order_relaxed);
-        return gp;
-      }
-    }
-    g* rest[kGBlock - 1];
-    g* gp = alloc_g_block(rest);
-    std::lock_guard<std::mutex> lock(gfree_mu_);
-    gfree_.insert(gfree_.end(), std::begin(rest), std::end(rest));
-    ngfree_.store(gfree_.size(), std::memory_order_relaxed);
-    return gp;
-  }
-  if (pp->ngfree == 0) {
-    if (ngfree_.load(std::memory_order_relaxed) != 0) {
-      // Refill half the local cache from the shared stack. (A stale zero
-      // above only costs a block allocation.)
-      std::lock_guard<std::mutex> lock(gfree_mu_);
-      std::size_t n = std::min<std::size_t>(gfree_.size(), kMaxLocalFree / 2);
-      std::copy_n(gfree_.end() - static_cast<std::ptrdiff_t>(n), n,
-                  pp->gfree);
-      gfree_.resize(gfree_.size() - n);
-      ngfree_.store(gfree_.size(), std::memory_order_relaxed);
-      pp->ngfree = static_cast<std::uint32_t>(n);
-    }
-    if (pp->ngfree == 0) {
-      g* gp = alloc_g_block(pp->gfree);
-      pp->ngfree = kGBlock - 1;
-      return gp;
-    }
-  }
-  return pp->gfree[--pp->ngfree];
-}
-
-void scheduler::gfput(processor* pp, g* gp) {
-  if (pp == nullptr) {
-    std::lock_guard<std::mutex> lock(gfree_mu_);
-    gfree_.push_back(gp);
-    ngfree_.store(gfree_.size(), std::memory_order_relaxed);
-    return;
-  }
-  if (pp->ngfree == kMaxLocalFree) {
-    // Give the older half back.
-    std::lock_guard<std::mutex> lock(gfree_mu_);
-    gfree_.insert(gfree_.end(), pp->gfree, pp->gfree + kMaxLocalFree / 2);
-    ngfree_.store(gfree_.size(), std::memory_order_relaxed);
-    std::copy(pp->gfree + kMaxLocalFree / 2, pp->gfree + kMaxLocalFree,
-              pp->gfree);
-    pp->ngfree = kMaxLocalFree / 2;
-  }
-  pp->gfree[pp->ngfree++] = gp;
 }
 
 // ------------------------------------------------------------- run queues
@@ -990,7 +886,7 @@ void scheduler::release(g* gp) noexcept {
   if (root) root.destroy();
   machine* m = current_machine();
   processor* pp = (m != nullptr && m->sched == this) ? m->p : nullptr;
-  gfput(pp, gp);
+  galloc_.put(pp, gp);
 }
 
 runtime_stats scheduler::stats() const {

@@ -111,6 +111,7 @@
 #include <vector>
 
 #include "goro/core/internal/g.h"
+#include "goro/runtime/internal/g_alloc.h"
 #include "goro/runtime/internal/global_queue.h"
 #include "goro/core/internal/parker.h"
 #include "goro/runtime/internal/poller.h"
@@ -246,11 +247,6 @@ class scheduler final : public g_owner {
   processor* pidleget_locked() noexcept;
   void pidleput_locked(processor* pp) noexcept;
 
-  g* gfget(processor* pp);
-  g* alloc_g_block(g** rest);
-  void gfput(processor* pp, g* gp);
-  std::uint64_t next_id(processor* pp);
-
   const int procs_;
   std::vector<std::unique_ptr<processor>> ps_;
   global_queue global_;
@@ -265,26 +261,14 @@ class scheduler final : public g_owner {
   alignas(64) std::atomic<std::int64_t> poll_until_{0};
   bool teardown_ = false;  // set once every M has exited
 
-  // Guards the idle lists, the M list and the g blocks.
+  // Guards the idle lists and the M list.
   mutable std::mutex mu_;
   processor* pidle_ = nullptr;
   machine* midle_ = nullptr;
   std::vector<std::unique_ptr<machine>> all_ms_;
-  // Every g ever allocated (Go's allgs), kGBlock per block; walked at
-  // shutdown to destroy the frames of Gs that never finished. A block is
-  // as many gs as fit in 4 KiB, a size class of its own (a block of a
-  // round count of gs would be rounded up to a larger class, wasting the
-  // difference).
-  static constexpr std::uint32_t kGBlock = 4096 / sizeof(g);
-  static_assert(kGBlock - 1 <= processor::kMaxFree,
-                "a new block's spare gs must fit a P's free cache");
-  std::vector<std::unique_ptr<g[]>> g_blocks_;
 
-  // Free g structs beyond what the Ps cache, and those freed off any P.
-  // ngfree_ is written under gfree_mu_ and peeked without it.
-  std::mutex gfree_mu_;
-  std::vector<g*> gfree_;
-  std::atomic<std::size_t> ngfree_{0};
+  // g structs and G ids (g_alloc.h).
+  g_alloc galloc_;
 };
 
 inline scheduler* scheduler_of(const g* gp) noexcept {

@@ -1,0 +1,80 @@
+// g_alloc: where g structs and G ids come from (Go's gfget/gfput, allgs and
+// goidcache).
+//
+// g structs are never freed while the scheduler lives (Go keeps its gs
+// too): a finished G's struct goes to its P's free list, overflowing in
+// halves to a shared list, and new ones are allocated kGBlock at a time, so
+// that neither spawning nor finishing a G takes a lock or calls malloc in
+// the steady state. Every block is kept (Go's allgs): teardown walks them
+// to destroy the frames of Gs that never finished (teardown.cc).
+//
+// G ids come from a process-wide counter, handed to Ps in batches, so that
+// a spawn on an M touches no shared counter in the steady state.
+#ifndef GORO_RUNTIME_INTERNAL_G_ALLOC_H_
+#define GORO_RUNTIME_INTERNAL_G_ALLOC_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "goro/core/internal/g.h"
+#include "goro/runtime/internal/processor.h"
+
+namespace goro::internal {
+
+class g_alloc {
+ public:
+  // A block is as many gs as fit in 4 KiB, a size class of its own (a
+  // block of a round count of gs would be rounded up to a larger class,
+  // wasting the difference).
+  static constexpr std::uint32_t kGBlock = 4096 / sizeof(g);
+  static_assert(kGBlock - 1 <= processor::kMaxFree,
+                "a new block's spare gs must fit a P's free cache");
+
+  // Every g handed out belongs to `owner` (g::sched).
+  explicit g_alloc(g_owner* owner) : owner_(owner) {}
+  g_alloc(const g_alloc&) = delete;
+  g_alloc& operator=(const g_alloc&) = delete;
+
+  // A free g struct: from pp's free list (pp: the caller's P, or null on a
+  // thread that holds none), else the shared one, else a new block.
+  g* get(processor* pp);
+  // Gives back the struct of a released G.
+  void put(processor* pp, g* gp);
+
+  // A fresh G id: from pp's cached batch, or the process-wide counter
+  // itself when pp is null.
+  static std::uint64_t new_id(processor* pp);
+
+  // Calls f(g*) on every g ever allocated, including those of blocks that
+  // f itself causes to be allocated (a destructor that spawns). Only once
+  // every M has exited (teardown).
+  template <class F>
+  void for_each_g(F&& f) {
+    // Indexes, not iterators: f may spawn, and so add a block.
+    for (std::size_t b = 0; b < blocks_.size(); ++b) {
+      for (std::uint32_t i = 0; i < kGBlock; ++i) f(&blocks_[b][i]);
+    }
+  }
+
+ private:
+  g* alloc_block(g** rest);
+
+  g_owner* const owner_;
+
+  // Guards blocks_ and free_. nfree_ is written under it and peeked
+  // without it.
+  std::mutex mu_;
+  // Every g ever allocated (Go's allgs), kGBlock per block.
+  std::vector<std::unique_ptr<g[]>> blocks_;
+  // Free g structs beyond what the Ps cache, and those freed off any P.
+  std::vector<g*> free_;
+  std::atomic<std::size_t> nfree_{0};
+};
+
+}  // namespace goro::internal
+
+#endif  // GORO_RUNTIME_INTERNAL_G_ALLOC_H_
