@@ -1,0 +1,209 @@
+// The scheduler loop: what an M does, from its thread's start to its exit.
+//
+//   m_main: for (;;) { gp = find_runnable(); stop spinning; execute(gp); }
+//
+// find_runnable, in order (an M holding P):
+//  0. run this P's expired timers (their Gs land in runnext; timers.cc);
+//  1. every 61st fresh time slice, one G from the global queue (fairness);
+//  2. runnext, then the local ring (queues.cc);
+//  3. a batch from the global queue;
+//  4. spinning, if the spin rule allows (idle.h): steal from other Ps, with
+//     the global queue and every P's expired timers, for up to kSpinFor
+//     (spin_for_work);
+//  5. give the P up (idle list), re-check every queue (the handshakes in
+//     idle.h), and sleep: on the poller until the earliest timer if timers
+//     are pending and no other M polls (timers.cc), else on the M's parker.
+//
+// execute is the trampoline: it resumes a G, reads why it suspended
+// (core/internal/trampoline.h) and runs its park commit (core/internal/
+// park.h), then runs the next G of the same time slice (a join's hand-off,
+// or runnext) without going back through find_runnable.
+#include <sys/prctl.h>
+
+#include <coroutine>
+
+#include "goro/core/internal/fatal.h"
+#include "goro/runtime/internal/scheduler.h"
+#include "goro/task/internal/promise.h"
+
+namespace goro::internal {
+
+void scheduler::m_main(machine* m) {
+  set_current_machine(m);
+  m->park_clock = coarse_nanotime();
+  // 1 ns of timer slack instead of the default 50 us: the poller's epoll
+  // timeout is a timer's due time (poller.h, "Precision").
+  prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+  // startm handed this M its first P (it always does when it starts one).
+  (void)idle_.take_handed_p(m);
+  for (;;) {
+    bool inherit = false;
+    g* gp = find_runnable(m, &inherit);
+    if (gp == nullptr) break;  // stopping
+    // A spinner that found work stops spinning; there may be more work, so
+    // it makes sure some M is looking for it (idle.h, "Spinning Ms").
+    if (idle_.stop_spinning(m)) idle_.wakep();
+    execute(m, gp, inherit);
+  }
+  idle_.stop_spinning(m);  // exiting: nothing left to wake
+  set_current_machine(nullptr);
+}
+
+g* scheduler::find_runnable(machine* m, bool* inherit) {
+  for (;;) {
+    if (idle_.stopping() || m->p == nullptr) return nullptr;
+    processor* pp = m->p;
+    *inherit = false;
+
+    // 0. This P's expired timers (one relaxed load when there are none).
+    const std::int64_t due = pp->timers.earliest_hint();
+    if (due != kNever) {
+      const std::int64_t now = nanotime();
+      if (due <= now) pp->timers.run_expired(now);
+    }
+
+    // 1. Fairness: now and then the global queue goes first.
+    if (pp->schedtick % kGlobalCheckInterval == 0 && !global_.empty()) {
+      if (g* gp = global_get(pp, 1)) return gp;
+    }
+    // 2. Local.
+    if (g* gp = runq_get(pp, inherit)) return gp;
+    // 3. Global.
+    if (!global_.empty()) {
+      if (g* gp = global_get(pp, 0)) return gp;
+    }
+    // 4. Steal, if the spinning budget allows.
+    if (idle_.try_spin(m)) {
+      if (g* gp = spin_for_work(pp)) return gp;
+    }
+
+    // 5. Nothing to do: the giving-up recipes of handshakes (a) and (b)
+    //    (idle.h). Step 1: give the P up, onto the idle lists.
+    if (!idle_.release_p(m)) return nullptr;  // stopping
+    // Step 2 (a former spinner): nmspinning-1, seq_cst.
+    idle_.stop_spinning(m);
+    // Step 3, for everyone ((b), and (a) for a former spinner): any_work()
+    // reads the global size and every P's runnext and ring. Step 4: work
+    // seen, take an idle P back and spin.
+    if (any_work()) idle_.try_take_p(m);
+    // Sleep until startm() hands us a P (or the runtime stops), or, as the
+    // poller, until the earliest timer.
+    while (m->p == nullptr) {
+      if (idle_.stopping()) return nullptr;
+      if (poll(m)) {  // back with a P, or on the idle list again
+        m->park_clock = coarse_nanotime();
+        continue;
+      }
+      m->park.park();
+      m->park_clock = coarse_nanotime();
+      if (!idle_.take_handed_p(m)) return nullptr;  // woken for shutdown
+    }
+  }
+}
+
+// Runs gp, and whatever this M may run after it in the same time slice,
+// until the M must look for work again (find_runnable).
+void scheduler::execute(machine* m, g* gp, bool inherit) {
+  processor* pp = m->p;
+  if (!inherit) {
+    ++pp->schedtick;
+    pp->inherited = 0;
+  }
+  pp->counters.run.add();
+  m->curg = gp;
+  std::coroutine_handle<> h = gp->resume;
+  // A G in a wait of several steps (park.h) is scheduled to run its park
+  // commit again, not its frame: the commit decides whether the wait is
+  // over.
+  bool recommit = gp->repark;
+  for (;;) {
+    if (!recommit) {
+      gp->kind = suspend_kind::none;
+      gp->reason = wait_reason::none;
+      h.resume();
+      // The G is suspended and, whatever it wants, not yet published:
+      // reading its notes is safe (see "The publication rule" in g.h).
+      if (gp->tail) {
+        h = gp->tail;
+        gp->tail = {};
+        continue;
+      }
+    }
+    g* next = after_suspend(m, pp, gp);
+    if (next == gp) {  // the wait is over: resume the frame
+      h = gp->resume;
+      recommit = false;
+      continue;
+    }
+    if (next == nullptr || !run_next_in_slice(m, pp, next)) return;
+    gp = next;
+    h = gp->resume;
+    recommit = gp->repark;
+  }
+}
+
+// The one place the M interprets why a G's frame suspended (trampoline.h)
+// and what its park commit answered (park.h, step 3). Returns gp to resume
+// it, another G to run next in this slice, or null to look for work.
+g* scheduler::after_suspend(machine* m, processor* pp, g* gp) {
+  m->curg = nullptr;
+  g* next = nullptr;
+  switch (gp->kind) {
+    case suspend_kind::park:
+      if (++m->parks % machine::kParkClockEvery == 0) {
+        m->park_clock = coarse_nanotime();
+      }
+      gp->wait_since = m->park_clock;  // before the commit publishes gp
+      next = gp->park_fn(gp->park_arg, gp);
+      if (next == gp) {  // the event already happened, or the wait is over
+        gp->repark = false;
+        m->curg = gp;
+        return gp;
+      }
+      // null: gp belongs to its waker now. Another G: a hand-off (join).
+      break;
+    case suspend_kind::done:
+      next = finish(gp);  // the G that was waiting to join gp, if any
+      break;
+    case suspend_kind::none:
+      fatal(
+          "a G suspended on an awaiter that goro does not know (it neither "
+          "awaited a goro::task nor a goro primitive); resuming a G from "
+          "outside the runtime is not supported");
+  }
+  return next != nullptr ? next : take_runnext_for_handoff(pp);
+}
+
+// Direct hand-off: `next` is runnable, owned by this M, and in no queue.
+// Run it now, in the current time slice, as if it had been taken from
+// runnext (returns true: the caller runs it); once the slice is used up it
+// goes through runnext instead (returns false), so a chain of hand-offs
+// cannot starve the P's other Gs.
+bool scheduler::run_next_in_slice(machine* m, processor* pp, g* next) {
+  if (pp->inherited >= kMaxInheritedRuns) {
+    runqput(pp, next, /*next=*/true);
+    idle_.wakep();
+    return false;
+  }
+  ++pp->inherited;
+  pp->counters.run.add();
+  m->curg = next;
+  return true;
+}
+
+// After the running G parked or finished: the G in runnext, to run at once
+// in the same time slice, if the slice allows. This is what find_runnable
+// would pick next anyway (runnext, inheriting); taking it here skips the
+// trip through the scheduler loop, which is most of the cost of a channel
+// ping-pong. Once the slice is used up the M goes through find_runnable,
+// where the fairness checks (global queue every 61 ticks, stopping) run.
+g* scheduler::take_runnext_for_handoff(processor* pp) {
+  if (pp->inherited >= kMaxInheritedRuns ||
+      pp->runnext.load(std::memory_order_relaxed) == nullptr ||
+      idle_.stopping_relaxed()) {
+    return nullptr;
+  }
+  return runnext_exchange(pp, nullptr);
+}
+
+}  // namespace goro::internal
