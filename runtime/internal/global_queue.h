@@ -17,10 +17,11 @@
 //
 // Ordering: the mutex orders queue contents. size_ is written under the
 // mutex and read without it. Readers that use it to decide to sleep
-// (scheduler::find_runnable's re-check) load it seq_cst after their own
-// seq_cst store of "I am idle"; writers push, then load the idle counts
-// seq_cst in scheduler::wake_for_global; the two seq_cst pairs form the
-// Dekker handshake that prevents a lost wake-up (see scheduler.h).
+// (scheduler::any_work, find_runnable's re-check) load it seq_cst after
+// their own seq_cst store of "I am idle" (idle::release_p); writers push,
+// then load the idle counts seq_cst in idle::wake_for_global; the two
+// seq_cst pairs form the Dekker handshake that prevents a lost wake-up
+// (handshake (b) in idle.h).
 #ifndef GORO_RUNTIME_INTERNAL_GLOBAL_QUEUE_H_
 #define GORO_RUNTIME_INTERNAL_GLOBAL_QUEUE_H_
 

@@ -78,8 +78,8 @@ void poller::wait_until(std::int64_t deadline) noexcept {
   }
   // Drain the eventfd and re-arm wake(). A wake() that lands while this
   // thread is on its way out is absorbed, and that is fine: the scheduler
-  // re-reads every heap's earliest timer after each wait (scheduler.h,
-  // "Timers"), which is what such a wake() asks for.
+  // re-reads every heap's earliest timer after each wait (timers.cc,
+  // poll), which is what such a wake() asks for.
   std::uint64_t v;
   while (read(evfd_, &v, sizeof v) > 0) {
   }

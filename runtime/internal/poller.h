@@ -13,7 +13,7 @@
 // millisecond, never down: a timer must not fire early) where that is
 // missing (kernels before 5.11) or refused (seccomp profiles that predate
 // it answer EPERM). Each M also asks the kernel for 1 ns of timer slack
-// (PR_SET_TIMERSLACK; the default is 50 us), see scheduler.cc.
+// (PR_SET_TIMERSLACK; the default is 50 us), see execute.cc (m_main).
 //
 // Wake-ups are coalesced: `wake_pending_` is set by the first wake() after a
 // wait, and only that one writes the eventfd (a system call); later ones see

@@ -10,9 +10,9 @@
 //  - a free list of g structs and a cache of G ids, so that spawning touches
 //    no shared state in the common case;
 //  - its statistics counters.
-// Ownership of a P passes between Ms only under the scheduler lock (idle
-// list) or through parker::unpark (machine::next_p), both of which order
-// the previous owner's plain writes before the next owner's reads.
+// Ownership of a P passes between Ms only under the idle lock (idle.h: the
+// idle P list) or through parker::unpark (machine::next_p), both of which
+// order the previous owner's plain writes before the next owner's reads.
 #ifndef GORO_RUNTIME_INTERNAL_PROCESSOR_H_
 #define GORO_RUNTIME_INTERNAL_PROCESSOR_H_
 
@@ -58,7 +58,7 @@ struct processor {
   run_queue runq;
   // Written by the owner (exchange) and by thieves (CAS to null, last steal
   // round only). The owner's exchange is seq_cst: it is the store half of
-  // wake-up handshake (a) in scheduler.h. With a single P there are no
+  // wake-up handshake (a) in idle.h. With a single P there are no
   // thieves, and plain loads and stores do (scheduler::runnext_exchange).
   alignas(ABSL_CACHELINE_SIZE) std::atomic<g*> runnext{nullptr};
 

@@ -27,7 +27,7 @@ void drop_ref(g* gp) noexcept;
 
 // Park commits (park_commit_fn) of the runtime's own waits:
 //  - join_commit(target, me): me waits for the G `target` to finish
-//    (runtime/internal/scheduler.cc, join);
+//    (runtime/internal/join.cc);
 //  - yield_commit(unused, me): me goes to the back of the global queue
 //    (Go's Gosched);
 //  - park_forever(unused, me): nothing will ever wake me (a nil channel,

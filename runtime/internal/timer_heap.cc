@@ -155,8 +155,8 @@ void timer_heap::publish_earliest_locked() noexcept {
   const std::int64_t e = heap_.empty() ? kNever : heap_[0]->when;
   const std::int64_t old = earliest_.load(std::memory_order_relaxed);
   if (e < old) {
-    // seq_cst: an earlier timer is the store half of the timer handshake
-    // (scheduler.h); a sleeping M must see it.
+    // seq_cst: an earlier timer is step 1 of the adder in the timer
+    // handshake (c) (timers.cc); a sleeping M must see it.
     earliest_.store(e, std::memory_order_seq_cst);
   } else if (e != old) {
     // Later (or none): nobody needs waking for that; a reader that sees

@@ -11,7 +11,7 @@
 // Who runs timers. No timer thread: an M runs the expired timers of its
 // own P each time it looks for a G (find_runnable), a spinning M also runs
 // other Ps' expired timers (Go's stealWork), and the M that sleeps for the
-// earliest timer of all (the poller, scheduler.h) runs them when it wakes.
+// earliest timer of all (the poller, timers.cc) runs them when it wakes.
 // Running a timer: under the heap's lock, take it off the heap (or, if it
 // is periodic, move its due time on by whole periods and keep it), then,
 // with the lock released, call its function. The function must be short
@@ -42,9 +42,9 @@
 // made before it. `running`'s decrement is RELEASE and wait_not_running's
 // load ACQUIRE, so the owner sees everything the function did before it
 // reuses or frees the timer. `earliest` is written under the lock with
-// seq_cst: it is the store half of the timer wake-up handshake
-// (scheduler.h, "Timers"); the load half is the seq_cst load of every
-// heap's earliest by an M about to sleep.
+// seq_cst: it is the adder's step 1 of the timer wake-up handshake (c)
+// (timers.cc); it pairs with the seq_cst load of every heap's earliest by
+// an M about to sleep.
 //
 // Rejected alternatives: one global heap (one lock for every timer in the
 // process, the contention Go moved away from in 1.14); a timer wheel
