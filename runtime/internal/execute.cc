@@ -179,7 +179,7 @@ g* scheduler::after_suspend(machine* m, processor* pp, g* gp) {
 // runnext (returns true: the caller runs it); once the slice is used up it
 // goes through runnext instead (returns false), so a chain of hand-offs
 // cannot starve the P's other Gs.
-bool scheduler::run_next_in_slice(machine* m, processor* pp, g* next) {
+inline bool scheduler::run_next_in_slice(machine* m, processor* pp, g* next) {
   if (pp->inherited >= kMaxInheritedRuns) {
     runqput(pp, next, /*next=*/true);
     idle_.wakep();
@@ -197,7 +197,7 @@ bool scheduler::run_next_in_slice(machine* m, processor* pp, g* next) {
 // trip through the scheduler loop, which is most of the cost of a channel
 // ping-pong. Once the slice is used up the M goes through find_runnable,
 // where the fairness checks (global queue every 61 ticks, stopping) run.
-g* scheduler::take_runnext_for_handoff(processor* pp) {
+inline g* scheduler::take_runnext_for_handoff(processor* pp) {
   if (pp->inherited >= kMaxInheritedRuns ||
       pp->runnext.load(std::memory_order_relaxed) == nullptr ||
       idle_.stopping_relaxed()) {

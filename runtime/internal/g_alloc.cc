@@ -6,25 +6,12 @@
 namespace goro::internal {
 namespace {
 
-// Process-wide G ids, handed to Ps in batches (Go's goidcache).
-constexpr std::uint64_t kIdBatch = 16;
-std::atomic<std::uint64_t> g_id_source{1};
-
 // Free g structs a P keeps before giving half back to the shared list.
 constexpr std::uint32_t kMaxLocalFree = processor::kMaxFree;
 
 }  // namespace
 
-std::uint64_t g_alloc::new_id(processor* pp) {
-  if (pp == nullptr) {
-    return g_id_source.fetch_add(1, std::memory_order_relaxed);
-  }
-  if (pp->next_id == pp->end_id) {
-    pp->next_id = g_id_source.fetch_add(kIdBatch, std::memory_order_relaxed);
-    pp->end_id = pp->next_id + kIdBatch;
-  }
-  return pp->next_id++;
-}
+std::atomic<std::uint64_t> g_alloc::id_source_{1};
 
 g* g_alloc::alloc_block(g** rest) {
   auto block = std::make_unique<g[]>(kGBlock);

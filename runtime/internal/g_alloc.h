@@ -46,8 +46,17 @@ class g_alloc {
   void put(processor* pp, g* gp);
 
   // A fresh G id: from pp's cached batch, or the process-wide counter
-  // itself when pp is null.
-  static std::uint64_t new_id(processor* pp);
+  // itself when pp is null. Inline: every spawn takes one.
+  static std::uint64_t new_id(processor* pp) {
+    if (pp == nullptr) {
+      return id_source_.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (pp->next_id == pp->end_id) {
+      pp->next_id = id_source_.fetch_add(kIdBatch, std::memory_order_relaxed);
+      pp->end_id = pp->next_id + kIdBatch;
+    }
+    return pp->next_id++;
+  }
 
   // Calls f(g*) on every g ever allocated, including those of blocks that
   // f itself causes to be allocated (a destructor that spawns). Only once
@@ -62,6 +71,10 @@ class g_alloc {
 
  private:
   g* alloc_block(g** rest);
+
+  // Process-wide G ids, handed to Ps in batches (Go's goidcache).
+  static constexpr std::uint64_t kIdBatch = 16;
+  static std::atomic<std::uint64_t> id_source_;
 
   g_owner* const owner_;
 

@@ -81,15 +81,6 @@ bool idle::try_spin(machine* m) {
   return false;
 }
 
-bool idle::stop_spinning(machine* m) {
-  if (!m->spinning) return false;
-  m->spinning = false;
-  // seq_cst: handshake (a), the spinner's step 2. A giving-up spinner
-  // re-checks every queue after this; one that found work calls wakep().
-  nmspinning_.fetch_sub(1, std::memory_order_seq_cst);
-  return true;
-}
-
 bool idle::release_p(machine* m) {
   std::lock_guard<std::mutex> lock(mu_);
   if (stopping_.load(std::memory_order_relaxed)) return false;

@@ -193,6 +193,16 @@ class idle {
   std::vector<std::unique_ptr<machine>> all_ms_;
 };
 
+// Inline: the scheduler loop asks after every find_runnable.
+inline bool idle::stop_spinning(machine* m) {
+  if (!m->spinning) return false;
+  m->spinning = false;
+  // seq_cst: handshake (a), the spinner's step 2. A giving-up spinner
+  // re-checks every queue after this; one that found work calls wakep().
+  nmspinning_.fetch_sub(1, std::memory_order_seq_cst);
+  return true;
+}
+
 template <class Claim>
 bool idle::leave_list_to_poll(machine* m, Claim&& claim) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -4,7 +4,8 @@
 // (stored by join_park: the joiner is parked, the finisher runs or queues
 // it) or kJoinDone (stored by finish: the joiner reads the result at once).
 // refs counts the G itself and its join handle, if any; the last drop_ref
-// releases the frame and gives the g struct back (g_alloc.h).
+// releases the frame and gives the g struct back (g_alloc.h). finish and
+// drop_ref are inline in scheduler.h: every G's end goes through them.
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -76,23 +77,6 @@ g* scheduler::yield_park(g* me) {
   // so make sure an idle P comes to help.
   idle_.wakep();
   return nullptr;
-}
-
-g* scheduler::finish(g* gp) {
-  // ACQ_REL: RELEASE publishes the root's result to the joiner (who reads it
-  // after its CAS fails with ACQUIRE, or after being handed off or readied);
-  // ACQUIRE pairs with the joiner's RELEASE CAS that stored its g*.
-  std::uintptr_t w =
-      gp->join_word.exchange(kJoinDone, std::memory_order_acq_rel);
-  drop_ref(gp);
-  if (w != kJoinNone && w != kJoinDone) return reinterpret_cast<g*>(w);
-  return nullptr;
-}
-
-void scheduler::drop_ref(g* gp) noexcept {
-  // ACQ_REL: the last dropper must see every write the other holder made
-  // (the joiner's exception_observed, the G's result).
-  if (gp->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) release(gp);
 }
 
 void scheduler::release(g* gp) noexcept {

@@ -82,22 +82,6 @@ void scheduler::runqput_slow(processor* pp, g* gp) {
   }
 }
 
-// runnext is shared with thieves, hence the seq_cst exchange (see runqput
-// and runq_get for what it pairs with). With a single P there are no
-// thieves and no spinning Ms: only the M holding the P touches its runnext
-// (a P changes hands under the idle lock), and wakep() finds no idle P, so
-// handshake (a) has no other side. Plain loads and stores then do, and
-// save the two locked instructions a channel wake-up would otherwise cost
-// (their share of a 1-P round trip: benchmarks/README.md).
-g* scheduler::runnext_exchange(processor* pp, g* gp) noexcept {
-  if (procs_ == 1) {
-    g* old = pp->runnext.load(std::memory_order_relaxed);
-    pp->runnext.store(gp, std::memory_order_relaxed);
-    return old;
-  }
-  return pp->runnext.exchange(gp, std::memory_order_seq_cst);
-}
-
 g* scheduler::runq_get(processor* pp, bool* inherit) {
   if (pp->runnext.load(std::memory_order_relaxed) != nullptr) {
     // The producer is this M (thieves only ever store null), so no

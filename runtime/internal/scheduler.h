@@ -21,8 +21,9 @@
 //  timers.cc     per-P timer heaps (timer_heap.h) seen from the scheduler,
 //                and the poller (poller.h): the one idle M that sleeps until
 //                the earliest timer. Handshake (c) as recipes.
-//  join.cc       join and yield park commits, a finished G's join and
-//                release.
+//  join.cc       join and yield park commits, release of a finished G
+//                (finish and drop_ref, on every G's path, are inline at
+//                the end of this header).
 //  g_alloc.h/.cc g structs (per-P and shared free lists, blocks) and G ids.
 //  teardown.cc   ~scheduler: stop every M, destroy every G left.
 //  scheduler.cc  the entry points: spawn, ready, lock_may_spin, stats.
@@ -120,7 +121,7 @@ class scheduler final : public g_owner {
   bool run_next_in_slice(machine* m, processor* pp, g* next);
   g* take_runnext_for_handoff(processor* pp);
 
-  // queues.cc: run queues and stealing.
+  // queues.cc: run queues and stealing (runnext_exchange inline below).
   void enqueue(processor* pp, g* gp);
   void runqput(processor* pp, g* gp, bool next);
   void runqput_slow(processor* pp, g* gp);
@@ -138,7 +139,7 @@ class scheduler final : public g_owner {
   g* run_timers_for(processor* pp);
   bool poll(machine* m);
 
-  // join.cc: a G's end.
+  // A G's end: finish (inline below), release (join.cc).
   g* finish(g* gp);
   void release(g* gp) noexcept;
 
@@ -165,6 +166,43 @@ class scheduler final : public g_owner {
 
 inline scheduler* scheduler_of(const g* gp) noexcept {
   return static_cast<scheduler*>(gp->sched);
+}
+
+// runnext is shared with thieves, hence the seq_cst exchange (see runqput
+// and runq_get for what it pairs with). With a single P there are no
+// thieves and no spinning Ms: only the M holding the P touches its runnext
+// (a P changes hands under the idle lock), and wakep() finds no idle P, so
+// handshake (a) has no other side. Plain loads and stores then do, and
+// save the two locked instructions a channel wake-up would otherwise cost
+// (their share of a 1-P round trip: benchmarks/README.md). Inline: it is
+// on the path of every spawn, wake and hand-off, in queues.cc and
+// execute.cc alike.
+inline g* scheduler::runnext_exchange(processor* pp, g* gp) noexcept {
+  if (procs_ == 1) {
+    g* old = pp->runnext.load(std::memory_order_relaxed);
+    pp->runnext.store(gp, std::memory_order_relaxed);
+    return old;
+  }
+  return pp->runnext.exchange(gp, std::memory_order_seq_cst);
+}
+
+// A G's end (join.cc has the rest of the join protocol). Inline: on the
+// path of every G that finishes, from the scheduler loop (execute.cc).
+inline g* scheduler::finish(g* gp) {
+  // ACQ_REL: RELEASE publishes the root's result to the joiner (who reads it
+  // after its CAS fails with ACQUIRE, or after being handed off or readied);
+  // ACQUIRE pairs with the joiner's RELEASE CAS that stored its g*.
+  std::uintptr_t w =
+      gp->join_word.exchange(kJoinDone, std::memory_order_acq_rel);
+  drop_ref(gp);
+  if (w != kJoinNone && w != kJoinDone) return reinterpret_cast<g*>(w);
+  return nullptr;
+}
+
+inline void scheduler::drop_ref(g* gp) noexcept {
+  // ACQ_REL: the last dropper must see every write the other holder made
+  // (the joiner's exception_observed, the G's result).
+  if (gp->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) release(gp);
 }
 
 }  // namespace goro::internal
