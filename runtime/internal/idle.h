@@ -178,16 +178,17 @@ class idle {
   processor* pidleget_locked() noexcept;
   void pidleput_locked(processor* pp) noexcept;
 
-  scheduler* const sched_;
-  const std::int32_t procs_;
-
+  // Read by wakep() on every spawn and wake: a cache line of their own,
+  // apart from the lock below, which every park and unpark writes.
   alignas(64) std::atomic<std::int32_t> npidle_{0};
   std::atomic<std::int32_t> nmspinning_{0};
   std::atomic<bool> stopping_{false};
+  scheduler* const sched_;
+  const std::int32_t procs_;
 
   // Guards the idle lists, the M list, the hand-over of a P to an M
   // (machine::next_p) and the setting of stopping_.
-  mutable std::mutex mu_;
+  alignas(64) mutable std::mutex mu_;
   processor* pidle_ = nullptr;
   machine* midle_ = nullptr;
   std::vector<std::unique_ptr<machine>> all_ms_;
