@@ -3,7 +3,7 @@
 // condition variable once every waiter is notified (POSIX and
 // std::condition_variable promise it), so an unlock, release or broadcast
 // must not touch the primitive after the grant that lets its last user go
-// (sync/internal/wait_queue.h). Each test below frees a heap-allocated
+// (core/internal/waiter.h). Each test below frees a heap-allocated
 // primitive from the woken G, while the waker (a plain thread, so that the
 // woken G runs at once on an M) is still inside its call; ASan reports the
 // use after free, TSan the race with operator delete, and the plain build
