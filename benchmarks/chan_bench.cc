@@ -29,7 +29,11 @@ void BM_ChanPingPong(benchmark::State& state) {
   for (auto _ : state) rt.block_on(goro_bench::ping_pong, kRounds);
   goro_bench::report_per_op(state, kRounds);
 }
-BENCHMARK(BM_ChanPingPong)->ArgName("procs")->Arg(1)->Arg(2)->UseRealTime()
+BENCHMARK(BM_ChanPingPong)
+    ->ArgName("procs")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
 // ---- buffered (cap 1024), 4 producers, 4 consumers: one op = one item ----
@@ -37,7 +41,8 @@ void BM_ChanBuffered4x4(benchmark::State& state) {
   constexpr std::int64_t kItems = 10000000;
   goro::runtime rt{goro::options{.procs = 2}};
   for (auto _ : state) {
-    if (rt.block_on(goro_bench::buffered_4x4, kItems) != kItems * (kItems - 1) / 2) {
+    if (rt.block_on(goro_bench::buffered_4x4, kItems) !=
+        kItems * (kItems - 1) / 2) {
       state.SkipWithError("buffered 4x4: wrong sum");
     }
   }
@@ -72,11 +77,13 @@ task<std::int64_t> send_recv_alone(int n) {
 void BM_ChanSendRecvUncontended(benchmark::State& state) {
   constexpr int kOps = 1000000;
   goro::runtime rt{goro::options{.procs = 1}};
-  for (auto _ : state) benchmark::DoNotOptimize(rt.block_on(send_recv_alone, kOps));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(rt.block_on(send_recv_alone, kOps));
   goro_bench::report_per_op(state, kOps);
 }
-BENCHMARK(BM_ChanSendRecvUncontended)->UseRealTime()->Unit(
-    benchmark::kMillisecond);
+BENCHMARK(BM_ChanSendRecvUncontended)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 // ---- memory: resident bytes per G blocked in a receive ----
 constexpr int kBlockedGs = 100000;
@@ -91,18 +98,22 @@ double measure_blocked_g_memory() {
   goro::runtime rt{goro::options{.procs = 2}};
   auto ch = goro::make_chan<int>();
   // Warm up the runtime's own structures (Ms, Ps, g blocks) first.
-  rt.block_on([](chan<int> ch) -> task<> {
-    goro::go(block_in_recv, ch);
-    co_await ch.send(0);
-  }, ch);
+  rt.block_on(
+      [](chan<int> ch) -> task<> {
+        goro::go(block_in_recv, ch);
+        co_await ch.send(0);
+      },
+      ch);
   blocked_count.store(0);
   const long before = goro_bench::resident_bytes();
-  rt.block_on([](chan<int> ch) -> task<> {
-    for (int i = 0; i < kBlockedGs; ++i) goro::go(block_in_recv, ch);
-    while (blocked_count.load(std::memory_order_relaxed) < kBlockedGs) {
-      co_await goro::yield();
-    }
-  }, ch);
+  rt.block_on(
+      [](chan<int> ch) -> task<> {
+        for (int i = 0; i < kBlockedGs; ++i) goro::go(block_in_recv, ch);
+        while (blocked_count.load(std::memory_order_relaxed) < kBlockedGs) {
+          co_await goro::yield();
+        }
+      },
+      ch);
   // Every G has counted itself; give the last ones time to park.
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   const long after = goro_bench::resident_bytes();

@@ -20,7 +20,8 @@
 namespace {
 
 void report_hold(benchmark::State& state, std::int64_t ops) {
-  const goro::internal::lock_hold_stats s = goro::internal::take_lock_hold_stats();
+  const goro::internal::lock_hold_stats s =
+      goro::internal::take_lock_hold_stats();
   state.counters["hold_p50_ns"] = s.p50_ns;
   state.counters["hold_p99_ns"] = s.p99_ns;
   state.counters["hold_p999_ns"] = s.p999_ns;
@@ -57,7 +58,9 @@ BENCHMARK(BM_LockHoldBuffered4x4)->Iterations(3)->Unit(benchmark::kMillisecond);
 void BM_LockHoldSelectFanIn8(benchmark::State& state) {
   measure(state, goro_bench::select_fan_in, 500000, 500000);
 }
-BENCHMARK(BM_LockHoldSelectFanIn8)->Iterations(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_LockHoldSelectFanIn8)
+    ->Iterations(3)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

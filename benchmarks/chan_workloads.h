@@ -88,10 +88,10 @@ inline goro::task<std::int64_t> select_fan_in(int items) {
   }
   std::int64_t got = 0;
   for (int i = 0; i < items; ++i) {
-    auto r = co_await goro::select(
-        in[0].recv_case(), in[1].recv_case(), in[2].recv_case(),
-        in[3].recv_case(), in[4].recv_case(), in[5].recv_case(),
-        in[6].recv_case(), in[7].recv_case());
+    auto r = co_await goro::select(in[0].recv_case(), in[1].recv_case(),
+                                   in[2].recv_case(), in[3].recv_case(),
+                                   in[4].recv_case(), in[5].recv_case(),
+                                   in[6].recv_case(), in[7].recv_case());
     got += received_value(r, std::make_index_sequence<8>{});
   }
   co_return got;

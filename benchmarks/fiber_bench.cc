@@ -45,7 +45,8 @@ void BM_FiberContextSwitch(benchmark::State& state) {
   auto stack = std::make_unique<char[]>(kStack);
   switch_pair p;
   char* top = reinterpret_cast<char*>(
-      (reinterpret_cast<std::uintptr_t>(stack.get()) + kStack) & ~std::uintptr_t{15});
+      (reinterpret_cast<std::uintptr_t>(stack.get()) + kStack) &
+      ~std::uintptr_t{15});
   p.other_sp = goro::internal::make_context(top, &other_side, &p);
   constexpr int kRounds = 1000000;
   for (auto _ : state) {
@@ -131,7 +132,10 @@ void BM_FiberChanPingPong(benchmark::State& state) {
   for (auto _ : state) rt.block_on(fiber_ping_pong, kRounds);
   report_per_op(state, kRounds);
 }
-BENCHMARK(BM_FiberChanPingPong)->ArgName("procs")->Arg(1)->UseRealTime()
+BENCHMARK(BM_FiberChanPingPong)
+    ->ArgName("procs")
+    ->Arg(1)
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
 // ---- spawn + complete, joined through a handle ----
@@ -196,7 +200,11 @@ void BM_DeepRecursion(benchmark::State& state) {
   }
   report_per_op(state, kReps);
 }
-BENCHMARK(BM_DeepRecursion)->ArgName("fiber")->Arg(1)->Arg(0)->UseRealTime()
+BENCHMARK(BM_DeepRecursion)
+    ->ArgName("fiber")
+    ->Arg(1)
+    ->Arg(0)
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
 // ---- memory: resident bytes per fiber blocked in a receive ----
@@ -224,20 +232,25 @@ double measure(bool pte) {
   goro::runtime rt{goro::options{.procs = 2}};
   auto ch = goro::make_chan<int>();
   // Warm up the runtime's own structures and the first stack.
-  rt.block_on([](goro::chan<int> ch) -> task<> {
-    goro::go_stackful(fiber_block_in_recv, ch);
-    co_await ch.send(0);
-  }, ch);
+  rt.block_on(
+      [](goro::chan<int> ch) -> task<> {
+        goro::go_stackful(fiber_block_in_recv, ch);
+        co_await ch.send(0);
+      },
+      ch);
   fibers_blocked.store(0);
   const long before = pte ? vm_pte_bytes() : goro_bench::resident_bytes();
-  rt.block_on([](goro::chan<int> ch) -> task<> {
-    for (int i = 0; i < kBlockedFibers; ++i) {
-      goro::go_stackful(fiber_block_in_recv, ch);
-    }
-    while (fibers_blocked.load(std::memory_order_relaxed) < kBlockedFibers) {
-      co_await goro::yield();
-    }
-  }, ch);
+  rt.block_on(
+      [](goro::chan<int> ch) -> task<> {
+        for (int i = 0; i < kBlockedFibers; ++i) {
+          goro::go_stackful(fiber_block_in_recv, ch);
+        }
+        while (fibers_blocked.load(std::memory_order_relaxed) <
+               kBlockedFibers) {
+          co_await goro::yield();
+        }
+      },
+      ch);
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   const long after = pte ? vm_pte_bytes() : goro_bench::resident_bytes();
   ch.close();

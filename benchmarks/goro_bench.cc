@@ -105,7 +105,8 @@ goro::task<std::int64_t> skynet(std::int64_t num, std::int64_t size) {
   if (size == 1) co_return num;
   const std::int64_t child = size / 10;
   goro::join_handle<std::int64_t> kids[10];
-  for (int i = 0; i < 10; ++i) kids[i] = goro::co_spawn(skynet, num + i * child, child);
+  for (int i = 0; i < 10; ++i)
+    kids[i] = goro::co_spawn(skynet, num + i * child, child);
   std::int64_t sum = 0;
   for (auto& k : kids) sum += co_await k;
   co_return sum;

@@ -86,8 +86,7 @@ void BM_MutexContended1000(benchmark::State& state) {
   report_per_op(state, std::int64_t{kContendedGs} * kPerG);
   state.counters["procs"] = rt.procs();
 }
-BENCHMARK(BM_MutexContended1000)->UseRealTime()->Unit(
-    benchmark::kMillisecond);
+BENCHMARK(BM_MutexContended1000)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // ---- wait_group: one op = one G spawned with wg.go and joined ----
 // wg.go(f) for 1M Gs that do nothing, then co_await wg.wait().

@@ -52,8 +52,12 @@ void BM_SleepLateness(benchmark::State& state) {
   state.counters["late_mean"] = sum / static_cast<double>(all.size());
   state.counters["late_p99"] = all[all.size() * 99 / 100];
 }
-BENCHMARK(BM_SleepLateness)->ArgName("gs")->Arg(1000)->Arg(100000)
-    ->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SleepLateness)
+    ->ArgName("gs")
+    ->Arg(1000)
+    ->Arg(100000)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 // Runs body(kOps) per iteration at 2 Ps; one op is one step of body.
 constexpr int kOps = 1'000'000;
@@ -72,9 +76,7 @@ task<void> start_stop(int n) {
   co_return;
 }
 
-void BM_TimerStartStop(benchmark::State& state) {
-  run_ops(state, start_stop);
-}
+void BM_TimerStartStop(benchmark::State& state) { run_ops(state, start_stop); }
 BENCHMARK(BM_TimerStartStop)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // ---- the same on one timer: one op = t.reset(1h); t.stop(); ----
@@ -87,15 +89,14 @@ task<void> reset_stop(int n) {
   co_return;
 }
 
-void BM_TimerResetStop(benchmark::State& state) {
-  run_ops(state, reset_stop);
-}
+void BM_TimerResetStop(benchmark::State& state) { run_ops(state, reset_stop); }
 BENCHMARK(BM_TimerResetStop)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // ---- select with a timeout that does not fire ----
 // One op = a value sent on a buffered channel, then a select over that
 // channel and a 1 s timer (which loses), then the timer stopped: Go's
-//   t := time.NewTimer(time.Second); select { case <-ch: case <-t.C: }; t.Stop()
+//   t := time.NewTimer(time.Second); select { case <-ch: case <-t.C: };
+//   t.Stop()
 task<void> select_timeout(int n) {
   auto ch = goro::make_chan<int>(1);
   for (int i = 0; i < n; ++i) {
@@ -110,8 +111,9 @@ task<void> select_timeout(int n) {
 void BM_SelectTimeoutNotFired(benchmark::State& state) {
   run_ops(state, select_timeout);
 }
-BENCHMARK(BM_SelectTimeoutNotFired)->UseRealTime()->Unit(
-    benchmark::kMillisecond);
+BENCHMARK(BM_SelectTimeoutNotFired)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 // ---- memory: 10^6 timers created and stopped, resident growth ----
 // Not a Go pair: a check that stopped timers give their memory back.
@@ -124,7 +126,9 @@ void BM_TimerChurnMemory(benchmark::State& state) {
   state.counters["rss_growth_bytes"] =
       static_cast<double>(goro_bench::resident_bytes() - before);
 }
-BENCHMARK(BM_TimerChurnMemory)->Iterations(3)->UseRealTime()->Unit(
-    benchmark::kMillisecond);
+BENCHMARK(BM_TimerChurnMemory)
+    ->Iterations(3)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -168,8 +168,8 @@ class chan {
 
   // The awaitables (send, recv and the select cases) hold a T and live in
   // the awaiting coroutine's frame: alignof(T) <= 128 (frame_allocator.h).
-  [[nodiscard]] internal::send_awaiter<T> send(T v) const noexcept(
-      std::is_nothrow_move_constructible_v<T>) {
+  [[nodiscard]] internal::send_awaiter<T> send(T v) const
+      noexcept(std::is_nothrow_move_constructible_v<T>) {
     static_assert(internal::check_frame_alignment<T>());
     return internal::send_awaiter<T>(c_, std::move(v));
   }
@@ -284,7 +284,8 @@ template <class T, std::integral I = int>
       std::numeric_limits<std::size_t>::max()) {
     internal::throw_size_out_of_range();
   }
-  return chan<T>(internal::hchan<T>::create(static_cast<std::size_t>(capacity)));
+  return chan<T>(
+      internal::hchan<T>::create(static_cast<std::size_t>(capacity)));
 }
 
 namespace internal {

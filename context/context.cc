@@ -185,8 +185,7 @@ std::pair<context, cancel_func> derive_context(
         }
       });
       std::unique_lock<std::mutex> lock(n->mu);
-      if (n->err.load(std::memory_order_relaxed) ==
-          context_error::kind::none) {
+      if (n->err.load(std::memory_order_relaxed) == context_error::kind::none) {
         n->deadline_timer.emplace(std::move(t));
       } else {
         lock.unlock();

@@ -2,9 +2,10 @@
 // context package, without values).
 //
 //   auto [ctx, cancel] = goro::with_timeout(goro::background(), 100ms);
-//   auto r = co_await goro::select(results.recv_case(), ctx.done().recv_case());
-//   if (r.index() == 1) std::cerr << "gave up: " << ctx.err() << "\n";
-//   cancel();  // always: releases the timer and the link to the parent
+//   auto r = co_await goro::select(results.recv_case(),
+//   ctx.done().recv_case()); if (r.index() == 1) std::cerr << "gave up: " <<
+//   ctx.err() << "\n"; cancel();  // always: releases the timer and the link to
+//   the parent
 //
 // Contract:
 //  - background() (and todo(), its synonym) is never canceled: done() is
@@ -146,8 +147,8 @@ template <class Rep, class Period>
 std::pair<context, cancel_func> with_timeout(
     const context& parent, std::chrono::duration<Rep, Period> d) {
   return internal::derive_context(
-      parent, internal::deadline_after(internal::nanotime(),
-                                       internal::duration_ns(d)));
+      parent,
+      internal::deadline_after(internal::nanotime(), internal::duration_ns(d)));
 }
 
 }  // namespace goro

@@ -1,6 +1,7 @@
 // goro::await(x): co_await for code running on a fiber.
 //
-//   void worker(goro::chan<int> in, goro::mutex& mu) {   // an ordinary function
+//   void worker(goro::chan<int> in, goro::mutex& mu) {   // an ordinary
+//   function
 //     while (auto v = goro::await(in.recv())) { ... }
 //     goro::await(mu.lock());  ...  mu.unlock();
 //     goro::await(goro::sleep_for(10ms));

@@ -61,9 +61,9 @@ namespace goro {
 // committed. The code that needs a fiber is deep (recursion) or was written
 // for threads (8 MiB stacks here), and a recursion 100,000 levels deep in
 // an unoptimised build easily takes 300 bytes a level (a std::function
-// and a std::string per level; benchmarks/README.md, "Fibers"): 30 MB. Go lets a goroutine's
-// stack grow to 1 GB for the same reason. The reservation costs address
-// space only: pages are committed as the fiber touches them, so a fiber
+// and a std::string per level; benchmarks/README.md, "Fibers"): 30 MB. Go lets
+// a goroutine's stack grow to 1 GB for the same reason. The reservation costs
+// address space only: pages are committed as the fiber touches them, so a fiber
 // that stays shallow uses one 4 KiB page (plus a page-table page), like a
 // Go goroutine's starting stack (benchmarks/README.md, "Fibers"); a
 // larger reservation costs no more memory than a smaller one. 30,000 live

@@ -93,7 +93,8 @@ void throw_join_handle_awaited_twice() {
 void check_join_allowed(g* target) {
   g* me = current_g();
   if (me == nullptr) {
-    throw std::logic_error("goro: a join_handle can only be awaited inside a G");
+    throw std::logic_error(
+        "goro: a join_handle can only be awaited inside a G");
   }
   if (me->sched != target->sched) {
     throw std::logic_error(
@@ -146,8 +147,9 @@ namespace {
 int checked_procs(const options& opts) {
   if (!opts.procs.has_value()) return default_procs();
   if (*opts.procs < 1) {
-    throw std::invalid_argument("goro::options::procs must be at least 1, got " +
-                                std::to_string(*opts.procs));
+    throw std::invalid_argument(
+        "goro::options::procs must be at least 1, got " +
+        std::to_string(*opts.procs));
   }
   return *opts.procs;
 }

@@ -131,17 +131,17 @@ class runtime {
   int procs() const noexcept;
 
   template <class F, class... Args>
-  auto block_on(F&& f, Args&&... args)
-      -> typename internal::spawn_traits<F, Args...>::value_type {
+  auto block_on(F&& f, Args&&... args) ->
+      typename internal::spawn_traits<F, Args...>::value_type {
     using T = typename internal::spawn_traits<F, Args...>::value_type;
     internal::check_not_in_g("goro::runtime::block_on");
     internal::block_on_state<T> state;
     (void)internal::spawn_root(
         sched_,
-        internal::block_on_root<T>(internal::make_root_task(
-                                       std::forward<F>(f),
-                                       std::forward<Args>(args)...),
-                                   &state),
+        internal::block_on_root<T>(
+            internal::make_root_task(std::forward<F>(f),
+                                     std::forward<Args>(args)...),
+            &state),
         /*joinable=*/false);
     return state.wait();
   }

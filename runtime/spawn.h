@@ -1,7 +1,7 @@
 // goro::go and goro::co_spawn: starting Gs.
 //
-//   goro::go(worker, id, std::move(chan));        // like Go's `go worker(id, ch)`
-//   goro::go([&wg] () -> goro::task<> { ...; co_return; });
+//   goro::go(worker, id, std::move(chan));        // like Go's `go worker(id,
+//   ch)` goro::go([&wg] () -> goro::task<> { ...; co_return; });
 //   goro::join_handle<int> h = goro::co_spawn(fib, 30);
 //   int v = co_await h;
 //

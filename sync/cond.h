@@ -75,8 +75,7 @@ class [[nodiscard]] cond::wait_awaiter {
     internal::await_on(&op_, h, internal::wait_reason::sync_cond_wait,
                        "co_await on cond::wait()");
   }
-  void await_resume() noexcept {
-  }
+  void await_resume() noexcept {}
 
  private:
   internal::cond_wait_op op_;

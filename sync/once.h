@@ -82,8 +82,7 @@ class once {
 
 template <class F>
 class [[nodiscard]] once::call_awaiter {
-  using slow_awaiter =
-      decltype(std::declval<task<>&>().operator co_await());
+  using slow_awaiter = decltype(std::declval<task<>&>().operator co_await());
 
  public:
   call_awaiter(once* o, F& f) noexcept : o_(o), f_(f) {}

@@ -97,9 +97,7 @@ class [[nodiscard]] wait_group::wait_awaiter {
     internal::await_on(&op_, h, internal::wait_reason::sync_wait_group_wait,
                        "co_await on wait_group::wait()");
   }
-  void await_resume() {
-    op_.check_reuse();
-  }
+  void await_resume() { op_.check_reuse(); }
 
  private:
   internal::wait_group_op op_;

@@ -99,16 +99,15 @@ TEST_F(Callables, FunctionPointersAndReferences) {
 
 TEST_F(Callables, Lambdas) {
   EXPECT_EQ(rt.block_on([](int x) -> goro::task<int> { co_return x; }, 1), 1);
-  EXPECT_EQ(rt.block_on([](int x) noexcept -> goro::task<int> { co_return x; },
-                        2),
-            2);
-  EXPECT_EQ(rt.block_on([](int x) mutable -> goro::task<int> { co_return x; },
-                        3),
-            3);
-  EXPECT_EQ(rt.block_on(
-                [](int x) mutable noexcept -> goro::task<int> { co_return x; },
-                4),
-            4);
+  EXPECT_EQ(
+      rt.block_on([](int x) noexcept -> goro::task<int> { co_return x; }, 2),
+      2);
+  EXPECT_EQ(
+      rt.block_on([](int x) mutable -> goro::task<int> { co_return x; }, 3), 3);
+  EXPECT_EQ(
+      rt.block_on(
+          [](int x) mutable noexcept -> goro::task<int> { co_return x; }, 4),
+      4);
   EXPECT_EQ(rt.block_on([](auto x) -> goro::task<int> { co_return x; }, 5), 5);
   std::string cap = "123456";
   EXPECT_EQ(rt.block_on(
@@ -118,18 +117,17 @@ TEST_F(Callables, Lambdas) {
                 },
                 1),
             7);
-  EXPECT_EQ(rt.block_on(
-                [cap]() mutable noexcept -> goro::task<int> {
-                  cap += "7";
-                  co_await goro::yield();
-                  co_return static_cast<int>(cap.size());
-                }),
+  EXPECT_EQ(rt.block_on([cap]() mutable noexcept -> goro::task<int> {
+    cap += "7";
+    co_await goro::yield();
+    co_return static_cast<int>(cap.size());
+  }),
             7);
   auto up = std::make_unique<int>(8);
   EXPECT_EQ(rt.block_on([p = std::move(up)]() -> goro::task<int> {
-              co_await goro::yield();
-              co_return *p;
-            }),
+    co_await goro::yield();
+    co_return *p;
+  }),
             8);
 }
 
@@ -171,6 +169,5 @@ TEST_F(Callables, SameCallablesThroughGoAndCoSpawn) {
   });
   EXPECT_EQ(v, 1111);
 }
-
 
 }  // namespace

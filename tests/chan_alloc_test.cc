@@ -43,9 +43,9 @@ task<long> workload(chan<int> ping, chan<int> pong, chan<int> buffered,
                     int rounds) {
   long sum = 0;
   for (int i = 0; i < rounds; ++i) {
-    co_await ping.send(i);                 // blocks until echo takes it
-    sum += *co_await pong.recv();          // blocks until echo answers
-    co_await buffered.send(i);             // never blocks (cap 4)
+    co_await ping.send(i);         // blocks until echo takes it
+    sum += *co_await pong.recv();  // blocks until echo answers
+    co_await buffered.send(i);     // never blocks (cap 4)
     auto r = co_await goro::select(buffered.recv_case(), pong.recv_case());
     sum += *r.value<0>();
   }

@@ -57,29 +57,33 @@ TEST_P(Procs, ManyProducersManyConsumers) {
       auto ch = make_chan<std::int64_t>(cap);
       std::vector<goro::join_handle<void>> ps;
       for (int p = 0; p < kP; ++p) {
-        ps.push_back(goro::co_spawn([](chan<std::int64_t> ch, std::int64_t base,
-                                       std::int64_t n) -> task<> {
-          for (std::int64_t i = 0; i < n; ++i) co_await ch.send(base + i);
-        }, ch, p * per, per));
+        ps.push_back(goro::co_spawn(
+            [](chan<std::int64_t> ch, std::int64_t base,
+               std::int64_t n) -> task<> {
+              for (std::int64_t i = 0; i < n; ++i) co_await ch.send(base + i);
+            },
+            ch, p* per, per));
       }
       std::vector<goro::join_handle<tally>> cs;
       for (int c = 0; c < kC; ++c) {
-        cs.push_back(goro::co_spawn([](chan<std::int64_t> ch, std::int64_t per) -> task<tally> {
-          tally t;
-          std::array<std::int64_t, kP> last;
-          last.fill(-1);
-          while (auto v = co_await ch.recv()) {
-            const auto p = static_cast<std::size_t>(*v / per);
-            if (p >= kP || *v <= last[p]) {
-              ADD_FAILURE() << "value " << *v << " out of range or order";
-            } else {
-              last[p] = *v;
-            }
-            ++t.count;
-            t.sum += *v;
-          }
-          co_return t;
-        }, ch, per));
+        cs.push_back(goro::co_spawn(
+            [](chan<std::int64_t> ch, std::int64_t per) -> task<tally> {
+              tally t;
+              std::array<std::int64_t, kP> last;
+              last.fill(-1);
+              while (auto v = co_await ch.recv()) {
+                const auto p = static_cast<std::size_t>(*v / per);
+                if (p >= kP || *v <= last[p]) {
+                  ADD_FAILURE() << "value " << *v << " out of range or order";
+                } else {
+                  last[p] = *v;
+                }
+                ++t.count;
+                t.sum += *v;
+              }
+              co_return t;
+            },
+            ch, per));
       }
       for (auto& h : ps) co_await h;
       ch.close();
@@ -132,55 +136,63 @@ TEST_P(Procs, CloseRacesWithSendersReceiversAndSelects) {
         auto after_close = std::make_shared<std::atomic<bool>>(false);
         std::vector<goro::join_handle<void>> hs;
         for (int s = 0; s < kSenders + kSelectSenders; ++s) {
-          hs.push_back(goro::co_spawn([](chan<counted> ch, chan<counted> never, int id,
-                                         bool use_select, chan<close_race_result> results) -> task<> {
-            close_race_result r;
-            for (int i = 0;; ++i) {
-              const int v = id * 1'000'000 + i;
-              try {
-                if (use_select) {
-                  auto s = co_await goro::select(ch.send_case(counted(v)), never.recv_case());
-                  if (s.index() != 0) ADD_FAILURE() << "never fired";
-                } else {
-                  co_await ch.send(counted(v));
+          hs.push_back(goro::co_spawn(
+              [](chan<counted> ch, chan<counted> never, int id, bool use_select,
+                 chan<close_race_result> results) -> task<> {
+                close_race_result r;
+                for (int i = 0;; ++i) {
+                  const int v = id * 1'000'000 + i;
+                  try {
+                    if (use_select) {
+                      auto s = co_await goro::select(ch.send_case(counted(v)),
+                                                     never.recv_case());
+                      if (s.index() != 0) ADD_FAILURE() << "never fired";
+                    } else {
+                      co_await ch.send(counted(v));
+                    }
+                  } catch (const goro::channel_error& e) {
+                    if (std::string(e.what()) != "send on closed channel") {
+                      ADD_FAILURE() << e.what();
+                    }
+                    ++r.failed_sends;
+                    break;
+                  }
+                  ++r.sent;
+                  r.sent_sum += v;
+                  if (i % 8 == 7) co_await goro::yield();
                 }
-              } catch (const goro::channel_error& e) {
-                if (std::string(e.what()) != "send on closed channel") {
-                  ADD_FAILURE() << e.what();
-                }
-                ++r.failed_sends;
-                break;
-              }
-              ++r.sent;
-              r.sent_sum += v;
-              if (i % 8 == 7) co_await goro::yield();
-            }
-            co_await results.send(r);
-          }, ch, never, s, s >= kSenders, results));
+                co_await results.send(r);
+              },
+              ch, never, s, s >= kSenders, results));
         }
         for (int c = 0; c < kReceivers + kSelectReceivers; ++c) {
-          hs.push_back(goro::co_spawn([](chan<counted> ch, chan<counted> never, bool use_select,
-                                         chan<close_race_result> results,
-                                         std::shared_ptr<std::atomic<bool>> after_close) -> task<> {
-            close_race_result r;
-            for (;;) {
-              // ACQUIRE: pairs with the closer's RELEASE store after close().
-              const bool late = after_close->load(std::memory_order_acquire);
-              std::optional<counted> v;
-              if (use_select) {
-                auto s = co_await goro::select(never.recv_case(), ch.recv_case());
-                if (s.index() != 1) ADD_FAILURE() << "never fired";
-                v = std::move(s.value<1>());
-              } else {
-                v = co_await ch.recv();
-              }
-              if (!v) break;
-              ++r.received;
-              r.received_sum += v->value;
-              if (late) ++r.late_received;
-            }
-            co_await results.send(r);
-          }, ch, never, c >= kReceivers, results, after_close));
+          hs.push_back(goro::co_spawn(
+              [](chan<counted> ch, chan<counted> never, bool use_select,
+                 chan<close_race_result> results,
+                 std::shared_ptr<std::atomic<bool>> after_close) -> task<> {
+                close_race_result r;
+                for (;;) {
+                  // ACQUIRE: pairs with the closer's RELEASE store after
+                  // close().
+                  const bool late =
+                      after_close->load(std::memory_order_acquire);
+                  std::optional<counted> v;
+                  if (use_select) {
+                    auto s = co_await goro::select(never.recv_case(),
+                                                   ch.recv_case());
+                    if (s.index() != 1) ADD_FAILURE() << "never fired";
+                    v = std::move(s.value<1>());
+                  } else {
+                    v = co_await ch.recv();
+                  }
+                  if (!v) break;
+                  ++r.received;
+                  r.received_sum += v->value;
+                  if (late) ++r.late_received;
+                }
+                co_await results.send(r);
+              },
+              ch, never, c >= kReceivers, results, after_close));
         }
         // The closer: after a varying amount of traffic.
         for (int k = 0; k < round % 7; ++k) co_await goro::yield();
@@ -223,10 +235,12 @@ TEST_P(Procs, PingPongNoLostWakeUp) {
     int x = rt.block_on([rounds, cap]() -> task<int> {
       auto ping = make_chan<int>(cap);
       auto pong = make_chan<int>(cap);
-      goro::go([](chan<int> ping, chan<int> pong) -> task<> {
-        while (auto v = co_await ping.recv()) co_await pong.send(*v + 1);
-        pong.close();
-      }, ping, pong);
+      goro::go(
+          [](chan<int> ping, chan<int> pong) -> task<> {
+            while (auto v = co_await ping.recv()) co_await pong.send(*v + 1);
+            pong.close();
+          },
+          ping, pong);
       int v = 0;
       for (int i = 0; i < rounds; ++i) {
         co_await ping.send(v);
@@ -252,15 +266,17 @@ TEST_P(Procs, WakerAndSleeperRace) {
     for (int r = 0; r < rounds; ++r) {
       const int kind = r % 4;
       auto ch = make_chan<int>(r % 5 == 1 ? 1 : 0);
-      auto h = goro::co_spawn([](chan<int> ch, int r, int kind) -> task<int> {
-        spin_work(static_cast<std::uint64_t>((r * 7) % 23) * 8);
-        if (kind == 3) {
-          auto never = make_chan<int>();
-          auto s = co_await goro::select(never.recv_case(), ch.recv_case());
-          co_return s.index() == 1 ? s.value<1>().value_or(-1) : -2;
-        }
-        co_return (co_await ch.recv()).value_or(-1);
-      }, ch, r, kind);
+      auto h = goro::co_spawn(
+          [](chan<int> ch, int r, int kind) -> task<int> {
+            spin_work(static_cast<std::uint64_t>((r * 7) % 23) * 8);
+            if (kind == 3) {
+              auto never = make_chan<int>();
+              auto s = co_await goro::select(never.recv_case(), ch.recv_case());
+              co_return s.index() == 1 ? s.value<1>().value_or(-1) : -2;
+            }
+            co_return (co_await ch.recv()).value_or(-1);
+          },
+          ch, r, kind);
       spin_work(static_cast<std::uint64_t>((r * 5) % 19) * 8);
       int want = r;
       if (kind == 1) {
@@ -287,12 +303,17 @@ TEST_P(Procs, TwoWakersRaceForOneSelect) {
     std::int64_t errors = 0;
     for (int r = 0; r < rounds; ++r) {
       auto a = make_chan<int>(), b = make_chan<int>();
-      auto sel = goro::co_spawn([](chan<int> a, chan<int> b) -> task<int> {
-        auto s = co_await goro::select(a.recv_case(), b.recv_case());
-        co_return s.index() == 0 ? s.value<0>().value_or(-1) : s.value<1>().value_or(-1);
-      }, a, b);
-      auto wa = goro::co_spawn([](chan<int> a) -> task<> { co_await a.send(1); }, a);
-      auto wb = goro::co_spawn([](chan<int> b) -> task<> { co_await b.send(2); }, b);
+      auto sel = goro::co_spawn(
+          [](chan<int> a, chan<int> b) -> task<int> {
+            auto s = co_await goro::select(a.recv_case(), b.recv_case());
+            co_return s.index() == 0 ? s.value<0>().value_or(-1)
+                                     : s.value<1>().value_or(-1);
+          },
+          a, b);
+      auto wa =
+          goro::co_spawn([](chan<int> a) -> task<> { co_await a.send(1); }, a);
+      auto wb =
+          goro::co_spawn([](chan<int> b) -> task<> { co_await b.send(2); }, b);
       const int got = co_await sel;
       // The loser is still blocked in its send: take its value.
       int other = 0;
@@ -330,9 +351,12 @@ TEST_P(Procs, PlainThreadsAndGsMixed) {
     }
     std::vector<goro::join_handle<void>> gps;
     for (int p = kThreadProducers; p < kThreadProducers + kGProducers; ++p) {
-      gps.push_back(rt.co_spawn([](chan<std::int64_t> ch, std::int64_t base, std::int64_t n) -> task<> {
-        for (std::int64_t i = 0; i < n; ++i) co_await ch.send(base + i);
-      }, ch, p * per, per));
+      gps.push_back(rt.co_spawn(
+          [](chan<std::int64_t> ch, std::int64_t base,
+             std::int64_t n) -> task<> {
+            for (std::int64_t i = 0; i < n; ++i) co_await ch.send(base + i);
+          },
+          ch, p* per, per));
     }
     for (int c = 0; c < kThreadConsumers; ++c) {
       consumers.emplace_back([ch, &count, &sum] {
@@ -346,34 +370,41 @@ TEST_P(Procs, PlainThreadsAndGsMixed) {
     for (int c = 0; c < kGConsumers; ++c) {
       // One plain receiver, one through a select (with a case that never
       // fires), so that thread wake-ups also complete select records.
-      gcs.push_back(rt.co_spawn([](chan<std::int64_t> ch, bool use_select,
-                                   std::atomic<std::int64_t>* count,
-                                   std::atomic<std::int64_t>* sum) -> task<> {
-        auto never = make_chan<std::int64_t>();
-        for (;;) {
-          std::optional<std::int64_t> v;
-          if (use_select) {
-            auto r = co_await goro::select(never.recv_case(), ch.recv_case());
-            v = r.value<1>();
-          } else {
-            v = co_await ch.recv();
-          }
-          if (!v) break;
-          count->fetch_add(1);
-          sum->fetch_add(*v);
-        }
-      }, ch, c % 2 == 1, &count, &sum));
+      gcs.push_back(rt.co_spawn(
+          [](chan<std::int64_t> ch, bool use_select,
+             std::atomic<std::int64_t>* count,
+             std::atomic<std::int64_t>* sum) -> task<> {
+            auto never = make_chan<std::int64_t>();
+            for (;;) {
+              std::optional<std::int64_t> v;
+              if (use_select) {
+                auto r =
+                    co_await goro::select(never.recv_case(), ch.recv_case());
+                v = r.value<1>();
+              } else {
+                v = co_await ch.recv();
+              }
+              if (!v) break;
+              count->fetch_add(1);
+              sum->fetch_add(*v);
+            }
+          },
+          ch, c % 2 == 1, &count, &sum));
     }
     for (auto& t : producers) t.join();
-    rt.block_on([](std::vector<goro::join_handle<void>> hs) -> task<> {
-      for (auto& h : hs) co_await h;
-    }, std::move(gps));
+    rt.block_on(
+        [](std::vector<goro::join_handle<void>> hs) -> task<> {
+          for (auto& h : hs) co_await h;
+        },
+        std::move(gps));
     std::thread closer([ch] { ch.close(); });
     closer.join();
     for (auto& t : consumers) t.join();
-    rt.block_on([](std::vector<goro::join_handle<void>> hs) -> task<> {
-      for (auto& h : hs) co_await h;
-    }, std::move(gcs));
+    rt.block_on(
+        [](std::vector<goro::join_handle<void>> hs) -> task<> {
+          for (auto& h : hs) co_await h;
+        },
+        std::move(gcs));
     const std::int64_t n = (kThreadProducers + kGProducers) * per;
     EXPECT_EQ(count.load(), n) << "cap " << cap;
     EXPECT_EQ(sum.load(), tri(n)) << "cap " << cap;
@@ -394,31 +425,41 @@ TEST_P(Procs, GoTestSelectStress) {
                                make_chan<int>(2), make_chan<int>(3)};
     std::vector<goro::join_handle<void>> hs;
     for (int k = 0; k < 4; ++k) {
-      hs.push_back(goro::co_spawn([](chan<int> c, int n) -> task<> {
-        for (int i = 0; i < n; ++i) co_await c.send(0);
-      }, c[k], n));
-      hs.push_back(goro::co_spawn([](chan<int> c, int n) -> task<> {
-        for (int i = 0; i < n; ++i) (void)co_await c.recv();
-      }, c[k], n));
+      hs.push_back(goro::co_spawn(
+          [](chan<int> c, int n) -> task<> {
+            for (int i = 0; i < n; ++i) co_await c.send(0);
+          },
+          c[k], n));
+      hs.push_back(goro::co_spawn(
+          [](chan<int> c, int n) -> task<> {
+            for (int i = 0; i < n; ++i) (void)co_await c.recv();
+          },
+          c[k], n));
     }
-    hs.push_back(goro::co_spawn([](std::array<chan<int>, 4> c1, int n) -> task<> {
-      std::array<int, 4> cnt{};
-      for (int i = 0; i < 4 * n; ++i) {
-        auto r = co_await goro::select(c1[3].send_case(0), c1[2].send_case(0),
-                                       c1[0].send_case(0), c1[1].send_case(0));
-        const int k = std::array<int, 4>{3, 2, 0, 1}[r.index()];
-        if (++cnt[k] == n) c1[k] = chan<int>();
-      }
-    }, c, n));
-    hs.push_back(goro::co_spawn([](std::array<chan<int>, 4> c1, int n) -> task<> {
-      std::array<int, 4> cnt{};
-      for (int i = 0; i < 4 * n; ++i) {
-        auto r = co_await goro::select(c1[0].recv_case(), c1[1].recv_case(),
-                                       c1[2].recv_case(), c1[3].recv_case());
-        const std::size_t k = r.index();
-        if (++cnt[k] == n) c1[k] = chan<int>();
-      }
-    }, c, n));
+    hs.push_back(goro::co_spawn(
+        [](std::array<chan<int>, 4> c1, int n) -> task<> {
+          std::array<int, 4> cnt{};
+          for (int i = 0; i < 4 * n; ++i) {
+            auto r =
+                co_await goro::select(c1[3].send_case(0), c1[2].send_case(0),
+                                      c1[0].send_case(0), c1[1].send_case(0));
+            const int k = std::array<int, 4>{3, 2, 0, 1}[r.index()];
+            if (++cnt[k] == n) c1[k] = chan<int>();
+          }
+        },
+        c, n));
+    hs.push_back(goro::co_spawn(
+        [](std::array<chan<int>, 4> c1, int n) -> task<> {
+          std::array<int, 4> cnt{};
+          for (int i = 0; i < 4 * n; ++i) {
+            auto r =
+                co_await goro::select(c1[0].recv_case(), c1[1].recv_case(),
+                                      c1[2].recv_case(), c1[3].recv_case());
+            const std::size_t k = r.index();
+            if (++cnt[k] == n) c1[k] = chan<int>();
+          }
+        },
+        c, n));
     for (auto& h : hs) co_await h;
     for (auto& ch : c) EXPECT_EQ(ch.len(), 0u);
   });
@@ -435,23 +476,29 @@ TEST_P(Procs, GoDoubleSelect) {
                                make_chan<int>(), make_chan<int>()};
     auto cmux = make_chan<int>();
     auto done = make_chan<bool>();
-    goro::go([](std::array<chan<int>, 4> c, int n) -> task<> {
-      for (int i = 0; i < n; ++i) {
-        (void)co_await goro::select(c[0].send_case(i), c[1].send_case(i),
-                                    c[2].send_case(i), c[3].send_case(i));
-      }
-      for (auto& ch : c) ch.close();
-    }, c, n);
+    goro::go(
+        [](std::array<chan<int>, 4> c, int n) -> task<> {
+          for (int i = 0; i < n; ++i) {
+            (void)co_await goro::select(c[0].send_case(i), c[1].send_case(i),
+                                        c[2].send_case(i), c[3].send_case(i));
+          }
+          for (auto& ch : c) ch.close();
+        },
+        c, n);
     for (auto& in : c) {
-      goro::go([](chan<int> out, chan<int> in, chan<bool> done) -> task<> {
-        while (auto v = co_await in.recv()) co_await out.send(*v);
-        co_await done.send(true);
-      }, cmux, in, done);
+      goro::go(
+          [](chan<int> out, chan<int> in, chan<bool> done) -> task<> {
+            while (auto v = co_await in.recv()) co_await out.send(*v);
+            co_await done.send(true);
+          },
+          cmux, in, done);
     }
-    goro::go([](chan<int> cmux, chan<bool> done) -> task<> {
-      for (int k = 0; k < 4; ++k) (void)co_await done.recv();
-      cmux.close();
-    }, cmux, done);
+    goro::go(
+        [](chan<int> cmux, chan<bool> done) -> task<> {
+          for (int k = 0; k < 4; ++k) (void)co_await done.recv();
+          cmux.close();
+        },
+        cmux, done);
     std::vector<int> s(n, 0);
     while (auto v = co_await cmux.recv()) {
       if (*v < 0 || *v >= n) {
@@ -477,50 +524,61 @@ TEST_P(Procs, SelectFanInFanOutWithClose) {
   constexpr int kProducers = 4, kConsumers = 4;
   tally t = rt.block_on([per]() -> task<tally> {
     std::array<chan<std::int64_t>, 3> c{make_chan<std::int64_t>(),
-                                       make_chan<std::int64_t>(1),
-                                       make_chan<std::int64_t>(8)};
+                                        make_chan<std::int64_t>(1),
+                                        make_chan<std::int64_t>(8)};
     std::vector<goro::join_handle<void>> ps;
     for (int p = 0; p < kProducers; ++p) {
-      ps.push_back(goro::co_spawn([](std::array<chan<std::int64_t>, 3> c, std::int64_t base,
-                                     int n) -> task<> {
-        for (int i = 0; i < n; ++i) {
-          const std::int64_t v = base + i;
-          if (i % 3 == 0) {  // sometimes with a default and a retry
-            for (;;) {
-              auto r = co_await goro::select(c[0].send_case(v), c[1].send_case(v),
-                                             c[2].send_case(v), default_case());
-              if (r.index() != 3) break;
-              co_await goro::yield();
+      ps.push_back(goro::co_spawn(
+          [](std::array<chan<std::int64_t>, 3> c, std::int64_t base,
+             int n) -> task<> {
+            for (int i = 0; i < n; ++i) {
+              const std::int64_t v = base + i;
+              if (i % 3 == 0) {  // sometimes with a default and a retry
+                for (;;) {
+                  auto r = co_await goro::select(
+                      c[0].send_case(v), c[1].send_case(v), c[2].send_case(v),
+                      default_case());
+                  if (r.index() != 3) break;
+                  co_await goro::yield();
+                }
+              } else {
+                (void)co_await goro::select(
+                    c[2].send_case(v), c[0].send_case(v), c[1].send_case(v));
+              }
             }
-          } else {
-            (void)co_await goro::select(c[2].send_case(v), c[0].send_case(v),
-                                        c[1].send_case(v));
-          }
-        }
-      }, c, std::int64_t{p} * per, per));
+          },
+          c, std::int64_t{p} * per, per));
     }
     std::vector<goro::join_handle<tally>> cs;
     for (int k = 0; k < kConsumers; ++k) {
-      cs.push_back(goro::co_spawn([](std::array<chan<std::int64_t>, 3> c) -> task<tally> {
-        tally t;
-        while (c[0] || c[1] || c[2]) {
-          auto r = co_await goro::select(c[0].recv_case(), c[1].recv_case(),
-                                         c[2].recv_case());
-          std::optional<std::int64_t> v;
-          switch (r.index()) {
-            case 0: v = r.value<0>(); break;
-            case 1: v = r.value<1>(); break;
-            case 2: v = r.value<2>(); break;
-          }
-          if (!v) {
-            c[r.index()] = chan<std::int64_t>();  // closed and drained
-            continue;
-          }
-          ++t.count;
-          t.sum += *v;
-        }
-        co_return t;
-      }, c));
+      cs.push_back(goro::co_spawn(
+          [](std::array<chan<std::int64_t>, 3> c) -> task<tally> {
+            tally t;
+            while (c[0] || c[1] || c[2]) {
+              auto r = co_await goro::select(c[0].recv_case(), c[1].recv_case(),
+                                             c[2].recv_case());
+              std::optional<std::int64_t> v;
+              switch (r.index()) {
+                case 0:
+                  v = r.value<0>();
+                  break;
+                case 1:
+                  v = r.value<1>();
+                  break;
+                case 2:
+                  v = r.value<2>();
+                  break;
+              }
+              if (!v) {
+                c[r.index()] = chan<std::int64_t>();  // closed and drained
+                continue;
+              }
+              ++t.count;
+              t.sum += *v;
+            }
+            co_return t;
+          },
+          c));
     }
     for (auto& h : ps) co_await h;
     for (auto& ch : c) ch.close();
@@ -544,39 +602,54 @@ TEST_P(Procs, OverlappingSelectsNoDeadlockNoLoss) {
   goro::runtime rt{goro::options{.procs = GetParam()}};
   const int iters = static_cast<int>(scaled(5'000, 5));
   constexpr int kGs = 6;
-  auto [sent, received] = rt.block_on([iters]() -> task<std::pair<std::int64_t, std::int64_t>> {
-    std::array<chan<int>, 4> c{make_chan<int>(), make_chan<int>(2),
-                               make_chan<int>(), make_chan<int>(5)};
-    auto counts = std::make_shared<std::array<std::atomic<std::int64_t>, 2>>();
-    std::vector<goro::join_handle<void>> hs;
-    for (int g = 0; g < kGs; ++g) {
-      hs.push_back(goro::co_spawn([](std::array<chan<int>, 4> c, int g, int iters,
-                                     std::shared_ptr<std::array<std::atomic<std::int64_t>, 2>> counts) -> task<> {
-        const int a = g % 4, b = (g + 1) % 4, d = (g + 2) % 4;
-        for (int i = 0; i < iters; ++i) {
-          // Always a default: with every G offering and taking, a select
-          // that could wait forever at the end must not be written.
-          auto r = co_await goro::select(c[a].send_case(1), c[b].recv_case(),
-                                         c[d].send_case(1), c[a].recv_case(),
-                                         default_case());
-          switch (r.index()) {
-            case 0: case 2: (*counts)[0].fetch_add(1); break;
-            case 1: if (r.value<1>()) (*counts)[1].fetch_add(1); break;
-            case 3: if (r.value<3>()) (*counts)[1].fetch_add(1); break;
-            default: co_await goro::yield(); break;
-          }
+  auto [sent, received] =
+      rt.block_on([iters]() -> task<std::pair<std::int64_t, std::int64_t>> {
+        std::array<chan<int>, 4> c{make_chan<int>(), make_chan<int>(2),
+                                   make_chan<int>(), make_chan<int>(5)};
+        auto counts =
+            std::make_shared<std::array<std::atomic<std::int64_t>, 2>>();
+        std::vector<goro::join_handle<void>> hs;
+        for (int g = 0; g < kGs; ++g) {
+          hs.push_back(goro::co_spawn(
+              [](std::array<chan<int>, 4> c, int g, int iters,
+                 std::shared_ptr<std::array<std::atomic<std::int64_t>, 2>>
+                     counts) -> task<> {
+                const int a = g % 4, b = (g + 1) % 4, d = (g + 2) % 4;
+                for (int i = 0; i < iters; ++i) {
+                  // Always a default: with every G offering and taking, a
+                  // select that could wait forever at the end must not be
+                  // written.
+                  auto r = co_await goro::select(
+                      c[a].send_case(1), c[b].recv_case(), c[d].send_case(1),
+                      c[a].recv_case(), default_case());
+                  switch (r.index()) {
+                    case 0:
+                    case 2:
+                      (*counts)[0].fetch_add(1);
+                      break;
+                    case 1:
+                      if (r.value<1>()) (*counts)[1].fetch_add(1);
+                      break;
+                    case 3:
+                      if (r.value<3>()) (*counts)[1].fetch_add(1);
+                      break;
+                    default:
+                      co_await goro::yield();
+                      break;
+                  }
+                }
+              },
+              c, g, iters, counts));
         }
-      }, c, g, iters, counts));
-    }
-    for (auto& h : hs) co_await h;
-    // What is left is buffered; nobody waits any more.
-    std::int64_t left = 0;
-    for (auto& ch : c) {
-      while (ch.try_recv()) ++left;
-    }
-    co_return std::pair<std::int64_t, std::int64_t>{(*counts)[0].load(),
-                                                    (*counts)[1].load() + left};
-  });
+        for (auto& h : hs) co_await h;
+        // What is left is buffered; nobody waits any more.
+        std::int64_t left = 0;
+        for (auto& ch : c) {
+          while (ch.try_recv()) ++left;
+        }
+        co_return std::pair<std::int64_t, std::int64_t>{
+            (*counts)[0].load(), (*counts)[1].load() + left};
+      });
   EXPECT_EQ(sent, received);
 }
 

@@ -45,10 +45,10 @@ using goro::make_chan;
 using goro::task;
 using goro_test::counted;
 using goro_test::eager;
-using goro_test::scaled;
 using goro_test::kCloseOfClosed;
 using goro_test::kSendOnClosed;
 using goro_test::kStillBlocked;
+using goro_test::scaled;
 using goro_test::wait_until;
 
 constexpr const char* kCloseOfNil = "close of nil channel";
@@ -88,8 +88,9 @@ TEST(MakeChan, NegativeCapacityThrowsSizeOutOfRange) {
   EXPECT_CHANNEL_ERROR(
       (void)make_chan<int>(std::numeric_limits<std::int64_t>::min()),
       kSizeOutOfRange);
-  EXPECT_CHANNEL_ERROR((void)make_chan<std::string>(static_cast<signed char>(-3)),
-                       kSizeOutOfRange);
+  EXPECT_CHANNEL_ERROR(
+      (void)make_chan<std::string>(static_cast<signed char>(-3)),
+      kSizeOutOfRange);
   // A channel_error is a std::logic_error (Go: a recoverable runtime error).
   try {
     (void)make_chan<int>(-1);
@@ -140,11 +141,13 @@ TEST(MakeChan, ZeroSizeElementTypes) {
     EXPECT_EQ(b.len(), 3u);
     EXPECT_TRUE(z.try_send(std::array<int, 0>{}));
     EXPECT_TRUE(z.try_recv().has_value());
-    auto h = goro::co_spawn([](chan<nothing> u) -> task<int> {
-      int k = 0;
-      while (co_await u.recv()) ++k;
-      co_return k;
-    }, u);
+    auto h = goro::co_spawn(
+        [](chan<nothing> u) -> task<int> {
+          int k = 0;
+          while (co_await u.recv()) ++k;
+          co_return k;
+        },
+        u);
     for (int i = 0; i < 10; ++i) co_await u.send(nothing{});
     u.close();
     n += co_await h;
@@ -221,7 +224,7 @@ TEST(Handle, CopiesShareTheChannelAndCompareEqual) {
   chan<int> f;
   f = std::move(e);  // move-assign
   EXPECT_TRUE(f == c);
-  f = chan<int>();   // back to nil
+  f = chan<int>();  // back to nil
   EXPECT_FALSE(f);
   EXPECT_EQ(c.len(), 1u);  // the channel is still alive through c
 
@@ -266,8 +269,8 @@ TEST(Handle, CopiedAndDroppedFromManyThreads) {
         std::vector<chan<counted>> held;
         for (int i = 0; i < iters; ++i) {
           chan<counted> copy = ch;
-          if (!(copy == ch) ||
-              std::hash<chan<counted>>{}(copy) != std::hash<chan<counted>>{}(ch)) {
+          if (!(copy == ch) || std::hash<chan<counted>>{}(copy) !=
+                                   std::hash<chan<counted>>{}(ch)) {
             ADD_FAILURE() << "copy differs";
           }
           if (i % 7 == 0) held.push_back(copy);
@@ -281,7 +284,8 @@ TEST(Handle, CopiedAndDroppedFromManyThreads) {
       });
     }
     for (auto& t : ts) t.join();
-    EXPECT_EQ(static_cast<std::size_t>(sent.load() - received.load()), ch.len());
+    EXPECT_EQ(static_cast<std::size_t>(sent.load() - received.load()),
+              ch.len());
   }
   EXPECT_EQ(counted::live.load(), 0);
   EXPECT_EQ(counted::destroyed.load(), counted::constructed.load());
@@ -293,11 +297,13 @@ TEST(Unbuffered, SendCompletesOnlyWhenAReceiverTakesTheValue) {
   std::atomic<int> stage{0};
   goro::runtime rt{goro::options{.procs = 2}};
   auto ch = make_chan<int>();
-  rt.go([](chan<int> ch, std::atomic<int>* stage) -> task<> {
-    stage->store(1);
-    co_await ch.send(42);
-    stage->store(2);
-  }, ch, &stage);
+  rt.go(
+      [](chan<int> ch, std::atomic<int>* stage) -> task<> {
+        stage->store(1);
+        co_await ch.send(42);
+        stage->store(2);
+      },
+      ch, &stage);
   wait_until([&] { return stage.load() == 1; });
   std::this_thread::sleep_for(kStillBlocked);
   EXPECT_EQ(stage.load(), 1) << "an unbuffered send completed with no receiver";
@@ -310,21 +316,24 @@ TEST(Unbuffered, ReceiveWaitsForASender) {
   std::atomic<int> stage{0};
   goro::runtime rt{goro::options{.procs = 2}};
   auto ch = make_chan<int>();
-  auto got = rt.co_spawn([](chan<int> ch, std::atomic<int>* stage) -> task<int> {
-    stage->store(1);
-    auto v = co_await ch.recv();
-    stage->store(2);
-    co_return v.value_or(-1);
-  }, ch, &stage);
+  auto got = rt.co_spawn(
+      [](chan<int> ch, std::atomic<int>* stage) -> task<int> {
+        stage->store(1);
+        auto v = co_await ch.recv();
+        stage->store(2);
+        co_return v.value_or(-1);
+      },
+      ch, &stage);
   wait_until([&] { return stage.load() == 1; });
   std::this_thread::sleep_for(kStillBlocked);
   EXPECT_EQ(stage.load(), 1) << "a receive completed with no sender";
   EXPECT_FALSE(ch.try_recv().has_value());
   ch.send_blocking(9);
-  EXPECT_EQ(rt.block_on([](goro::join_handle<int> h) -> task<int> {
-              co_return co_await h;
-            }, std::move(got)),
-            9);
+  EXPECT_EQ(
+      rt.block_on(
+          [](goro::join_handle<int> h) -> task<int> { co_return co_await h; },
+          std::move(got)),
+      9);
 }
 
 TEST(Unbuffered, TryOperationsNeedAWaitingPeer) {
@@ -339,7 +348,7 @@ TEST(Unbuffered, TryOperationsNeedAWaitingPeer) {
     std::atomic<int> parked{0};
     auto rh = goro::co_spawn(recv_once, ch, &parked);
     co_await until_parked(&parked, 1);
-    EXPECT_TRUE(ch.try_send(5));  // goes to the waiting receiver
+    EXPECT_TRUE(ch.try_send(5));   // goes to the waiting receiver
     EXPECT_FALSE(ch.try_send(6));  // and only one value did
     EXPECT_EQ(co_await rh, std::optional<int>(5));
 
@@ -366,13 +375,15 @@ TEST(Unbuffered, HappensBeforeEdgesBothWays) {
     for (int r = 0; r < rounds; ++r) {
       auto ch = make_chan<int>();
       auto b = std::make_unique<box>();
-      auto h = goro::co_spawn([](chan<int> ch, box* b, int r) -> task<int> {
-        if (r % 2 == 0) co_await goro::yield();  // vary who arrives first
-        goro_test::spin_work(static_cast<std::uint64_t>(r % 17) * 10);
-        b->to_sender = r;                 // written before the receive
-        auto v = co_await ch.recv();
-        co_return b->to_receiver + v.value_or(-1000000);  // read after it
-      }, ch, b.get(), r);
+      auto h = goro::co_spawn(
+          [](chan<int> ch, box* b, int r) -> task<int> {
+            if (r % 2 == 0) co_await goro::yield();  // vary who arrives first
+            goro_test::spin_work(static_cast<std::uint64_t>(r % 17) * 10);
+            b->to_sender = r;  // written before the receive
+            auto v = co_await ch.recv();
+            co_return b->to_receiver + v.value_or(-1000000);  // read after it
+          },
+          ch, b.get(), r);
       goro_test::spin_work(static_cast<std::uint64_t>(r % 13) * 10);
       b->to_receiver = 2 * r;  // written before the send
       co_await ch.send(1);
@@ -415,11 +426,13 @@ TEST(Buffered, SendToAFullBufferWaits) {
   auto ch = make_chan<int>(2);
   ASSERT_TRUE(ch.try_send(0));
   ASSERT_TRUE(ch.try_send(1));
-  rt.go([](chan<int> ch, std::atomic<int>* stage) -> task<> {
-    stage->store(1);
-    co_await ch.send(2);
-    stage->store(2);
-  }, ch, &stage);
+  rt.go(
+      [](chan<int> ch, std::atomic<int>* stage) -> task<> {
+        stage->store(1);
+        co_await ch.send(2);
+        stage->store(2);
+      },
+      ch, &stage);
   wait_until([&] { return stage.load() == 1; });
   std::this_thread::sleep_for(kStillBlocked);
   EXPECT_EQ(stage.load(), 1) << "a send to a full buffer did not wait";
@@ -435,11 +448,13 @@ TEST(Buffered, ReceiveFromAnEmptyBufferWaits) {
   std::atomic<int> stage{0};
   goro::runtime rt{goro::options{.procs = 2}};
   auto ch = make_chan<int>(3);
-  rt.go([](chan<int> ch, std::atomic<int>* stage) -> task<> {
-    stage->store(1);
-    auto v = co_await ch.recv();
-    stage->store(v == std::optional<int>(4) ? 2 : 3);
-  }, ch, &stage);
+  rt.go(
+      [](chan<int> ch, std::atomic<int>* stage) -> task<> {
+        stage->store(1);
+        auto v = co_await ch.recv();
+        stage->store(v == std::optional<int>(4) ? 2 : 3);
+      },
+      ch, &stage);
   wait_until([&] { return stage.load() == 1; });
   std::this_thread::sleep_for(kStillBlocked);
   EXPECT_EQ(stage.load(), 1) << "a receive from an empty buffer did not wait";
@@ -754,20 +769,24 @@ TEST_P(ChanCap, GoTestChan) {
       // P senders of L values each, P receivers: every value arrives P times.
       constexpr int kP = 4, kL = 1000;
       for (int p = 0; p < kP; ++p) {
-        goro::go([](chan<int> c) -> task<> {
-          for (int i = 0; i < kL; ++i) co_await c.send(i);
-        }, c);
+        goro::go(
+            [](chan<int> c) -> task<> {
+              for (int i = 0; i < kL; ++i) co_await c.send(i);
+            },
+            c);
       }
       std::vector<goro::join_handle<std::map<int, int>>> rs;
       for (int p = 0; p < kP; ++p) {
-        rs.push_back(goro::co_spawn([](chan<int> c) -> task<std::map<int, int>> {
-          std::map<int, int> seen;
-          for (int i = 0; i < kL; ++i) {
-            auto v = co_await c.recv();
-            ++seen[v.value_or(-1)];
-          }
-          co_return seen;
-        }, c));
+        rs.push_back(goro::co_spawn(
+            [](chan<int> c) -> task<std::map<int, int>> {
+              std::map<int, int> seen;
+              for (int i = 0; i < kL; ++i) {
+                auto v = co_await c.recv();
+                ++seen[v.value_or(-1)];
+              }
+              co_return seen;
+            },
+            c));
       }
       std::map<int, int> all;
       for (auto& r : rs) {
@@ -796,10 +815,12 @@ TEST(Close, WakesEveryBlockedReceiverWithEmpty) {
       auto ch = make_chan<int>(cap);
       std::atomic<int> parked{0};
       std::vector<goro::join_handle<std::optional<int>>> rs;
-      for (int i = 0; i < 10; ++i) rs.push_back(goro::co_spawn(recv_once, ch, &parked));
+      for (int i = 0; i < 10; ++i)
+        rs.push_back(goro::co_spawn(recv_once, ch, &parked));
       co_await until_parked(&parked, 10);
       ch.close();
-      for (auto& r : rs) EXPECT_FALSE((co_await r).has_value()) << "cap " << cap;
+      for (auto& r : rs)
+        EXPECT_FALSE((co_await r).has_value()) << "cap " << cap;
     }
   });
 }
@@ -812,7 +833,8 @@ TEST(Close, WakesEveryBlockedSenderWithChannelError) {
       for (int i = 0; i < cap; ++i) co_await ch.send(100 + i);
       std::atomic<int> parked{0};
       std::vector<goro::join_handle<bool>> ss;
-      for (int i = 0; i < 10; ++i) ss.push_back(goro::co_spawn(send_once, ch, i, &parked));
+      for (int i = 0; i < 10; ++i)
+        ss.push_back(goro::co_spawn(send_once, ch, i, &parked));
       co_await until_parked(&parked, 10);
       ch.close();
       for (auto& s : ss) EXPECT_FALSE(co_await s) << "a blocked send completed";
@@ -859,17 +881,19 @@ TEST(Close, DrainThenEmptyForever) {
   EXPECT_EQ(first, std::optional<int>(0));
   EXPECT_FALSE(first.closed());
   goro::runtime rt{goro::options{.procs = 1}};
-  rt.block_on([](chan<int> ch) -> task<> {
-    EXPECT_EQ(co_await ch.recv(), std::optional<int>(1));
-    EXPECT_EQ(co_await ch.recv(), std::optional<int>(2));
-    EXPECT_EQ(ch.len(), 0u);
-    for (int i = 0; i < 1000; ++i) {  // at once, forever
-      EXPECT_FALSE((co_await ch.recv()).has_value());
-      auto r = ch.try_recv();
-      EXPECT_FALSE(r.has_value());
-      EXPECT_TRUE(r.closed());
-    }
-  }, ch);
+  rt.block_on(
+      [](chan<int> ch) -> task<> {
+        EXPECT_EQ(co_await ch.recv(), std::optional<int>(1));
+        EXPECT_EQ(co_await ch.recv(), std::optional<int>(2));
+        EXPECT_EQ(ch.len(), 0u);
+        for (int i = 0; i < 1000; ++i) {  // at once, forever
+          EXPECT_FALSE((co_await ch.recv()).has_value());
+          auto r = ch.try_recv();
+          EXPECT_FALSE(r.has_value());
+          EXPECT_TRUE(r.closed());
+        }
+      },
+      ch);
   EXPECT_FALSE(ch.recv_blocking().has_value());
   EXPECT_EQ(ch.len(), 0u);
 }
@@ -878,10 +902,12 @@ TEST(Close, RangeLoopEndsAfterTheDrain) {
   goro::runtime rt{goro::options{.procs = 2}};
   long sum = rt.block_on([]() -> task<long> {
     auto ch = make_chan<int>(7);
-    goro::go([](chan<int> ch) -> task<> {
-      for (int i = 1; i <= 1000; ++i) co_await ch.send(i);
-      ch.close();
-    }, ch);
+    goro::go(
+        [](chan<int> ch) -> task<> {
+          for (int i = 1; i <= 1000; ++i) co_await ch.send(i);
+          ch.close();
+        },
+        ch);
     long s = 0;
     while (std::optional<int> v = co_await ch.recv()) s += *v;  // Go's range
     co_return s;
@@ -899,19 +925,21 @@ TEST(Close, ErrorsHaveGosWording) {
   EXPECT_CHANNEL_ERROR(ch.send_blocking(1), kSendOnClosed);
   EXPECT_CHANNEL_ERROR(chan<int>().close(), kCloseOfNil);
   goro::runtime rt{goro::options{.procs = 1}};
-  rt.block_on([](chan<int> ch) -> task<> {
-    EXPECT_CHANNEL_ERROR(co_await ch.send(1), kSendOnClosed);
-    auto unbuffered = make_chan<int>();
-    unbuffered.close();
-    EXPECT_CHANNEL_ERROR(co_await unbuffered.send(2), kSendOnClosed);
-    // Each is a std::logic_error too.
-    try {
-      co_await ch.send(3);
-      ADD_FAILURE() << "no exception";
-    } catch (const std::logic_error& e) {
-      EXPECT_STREQ(e.what(), kSendOnClosed);
-    }
-  }, ch);
+  rt.block_on(
+      [](chan<int> ch) -> task<> {
+        EXPECT_CHANNEL_ERROR(co_await ch.send(1), kSendOnClosed);
+        auto unbuffered = make_chan<int>();
+        unbuffered.close();
+        EXPECT_CHANNEL_ERROR(co_await unbuffered.send(2), kSendOnClosed);
+        // Each is a std::logic_error too.
+        try {
+          co_await ch.send(3);
+          ADD_FAILURE() << "no exception";
+        } catch (const std::logic_error& e) {
+          EXPECT_STREQ(e.what(), kSendOnClosed);
+        }
+      },
+      ch);
   // Nothing was sent by any of them.
   auto r = ch.try_recv();
   EXPECT_FALSE(r.has_value());
@@ -951,7 +979,8 @@ TEST(Close, ConcurrentClosesExactlyOneSucceeds) {
           ch.close();
           ok.fetch_add(1);
         } catch (const goro::channel_error& e) {
-          if (std::string(e.what()) == kCloseOfClosed) closed_twice.fetch_add(1);
+          if (std::string(e.what()) == kCloseOfClosed)
+            closed_twice.fetch_add(1);
         }
       });
     }
@@ -970,10 +999,12 @@ TEST(Close, CloseHappensBeforeTheEmptyReceive) {
     for (int r = 0; r < rounds; ++r) {
       auto ch = make_chan<int>(r % 2);
       auto data = std::make_unique<int>(0);
-      auto h = goro::co_spawn([](chan<int> ch, int* data) -> task<int> {
-        auto v = co_await ch.recv();
-        co_return v.has_value() ? -1 : *data;  // plain read after the close
-      }, ch, data.get());
+      auto h = goro::co_spawn(
+          [](chan<int> ch, int* data) -> task<int> {
+            auto v = co_await ch.recv();
+            co_return v.has_value() ? -1 : *data;  // plain read after the close
+          },
+          ch, data.get());
       if (r % 3 == 0) co_await goro::yield();
       *data = r;  // plain write before the close
       ch.close();
@@ -988,15 +1019,17 @@ TEST(Close, BlockedSenderCatchesAndContinues) {
   int v = rt.block_on([]() -> task<int> {
     auto ch = make_chan<int>();
     auto after = make_chan<int>(1);
-    goro::go([](chan<int> ch, chan<int> after) -> task<> {
-      int result = -1;
-      try {
-        co_await ch.send(1);
-      } catch (const goro::channel_error& e) {
-        result = std::string(e.what()) == kSendOnClosed ? 7 : -2;
-      }
-      co_await after.send(result);  // the G goes on after catching
-    }, ch, after);
+    goro::go(
+        [](chan<int> ch, chan<int> after) -> task<> {
+          int result = -1;
+          try {
+            co_await ch.send(1);
+          } catch (const goro::channel_error& e) {
+            result = std::string(e.what()) == kSendOnClosed ? 7 : -2;
+          }
+          co_await after.send(result);  // the G goes on after catching
+        },
+        ch, after);
     for (int i = 0; i < 10; ++i) co_await goro::yield();
     ch.close();
     co_return (co_await after.recv()).value_or(-3);
@@ -1014,28 +1047,35 @@ TEST(Nil, SendAndReceiveBlockForeverAndTeardownReclaimsThem) {
   std::atomic<int> resumed{0};
   {
     goro::runtime rt{goro::options{.procs = 2}};
-    rt.go([](std::atomic<int>* started, std::atomic<int>* resumed) -> task<> {
-      counted local(1);
-      chan<counted> nil;
-      started->fetch_add(1);
-      co_await nil.send(counted(2));
-      resumed->fetch_add(1);
-    }, &started, &resumed);
-    rt.go([](std::atomic<int>* started, std::atomic<int>* resumed) -> task<> {
-      counted local(3);
-      chan<counted> nil;
-      started->fetch_add(1);
-      (void)co_await nil.recv();
-      resumed->fetch_add(1);
-    }, &started, &resumed);
-    rt.go([](std::atomic<int>* started, std::atomic<int>* resumed) -> task<> {
-      chan<int> nil;
-      started->fetch_add(1);
-      co_await nil.send(1);  // bare ints too
-      resumed->fetch_add(1);
-    }, &started, &resumed);
+    rt.go(
+        [](std::atomic<int>* started, std::atomic<int>* resumed) -> task<> {
+          counted local(1);
+          chan<counted> nil;
+          started->fetch_add(1);
+          co_await nil.send(counted(2));
+          resumed->fetch_add(1);
+        },
+        &started, &resumed);
+    rt.go(
+        [](std::atomic<int>* started, std::atomic<int>* resumed) -> task<> {
+          counted local(3);
+          chan<counted> nil;
+          started->fetch_add(1);
+          (void)co_await nil.recv();
+          resumed->fetch_add(1);
+        },
+        &started, &resumed);
+    rt.go(
+        [](std::atomic<int>* started, std::atomic<int>* resumed) -> task<> {
+          chan<int> nil;
+          started->fetch_add(1);
+          co_await nil.send(1);  // bare ints too
+          resumed->fetch_add(1);
+        },
+        &started, &resumed);
     wait_until([&] { return started.load() == 3; });
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // parked by now
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(10));  // parked by now
     const std::int64_t live = counted::live.load();
     std::this_thread::sleep_for(kStillBlocked);
     EXPECT_EQ(resumed.load(), 0);
@@ -1060,7 +1100,8 @@ TEST(LenCap, UnbufferedLenIsZeroEvenWithBlockedSenders) {
     auto ch = make_chan<int>();
     std::atomic<int> parked{0};
     std::vector<goro::join_handle<bool>> ss;
-    for (int i = 0; i < 5; ++i) ss.push_back(goro::co_spawn(send_once, ch, i, &parked));
+    for (int i = 0; i < 5; ++i)
+      ss.push_back(goro::co_spawn(send_once, ch, i, &parked));
     co_await until_parked(&parked, 5);
     EXPECT_EQ(ch.len(), 0u);
     EXPECT_EQ(ch.cap(), 0u);
@@ -1131,13 +1172,15 @@ TEST(Types, MoveOnlyUniquePtr) {
     int s = 0;
     for (int cap : {0, 1, 3}) {
       auto ch = make_chan<std::unique_ptr<int>>(cap);
-      goro::go([](chan<std::unique_ptr<int>> ch) -> task<> {
-        for (int i = 1; i <= 10; ++i) {
-          auto p = std::make_unique<int>(i);
-          co_await ch.send(std::move(p));
-        }
-        ch.close();
-      }, ch);
+      goro::go(
+          [](chan<std::unique_ptr<int>> ch) -> task<> {
+            for (int i = 1; i <= 10; ++i) {
+              auto p = std::make_unique<int>(i);
+              co_await ch.send(std::move(p));
+            }
+            ch.close();
+          },
+          ch);
       while (std::optional<std::unique_ptr<int>> p = co_await ch.recv()) {
         EXPECT_TRUE(*p);
         s += **p;
@@ -1159,10 +1202,12 @@ TEST(Types, NonDefaultConstructible) {
     int s = 0;
     for (int cap : {0, 2}) {
       auto ch = make_chan<no_default>(cap);
-      goro::go([](chan<no_default> ch) -> task<> {
-        for (int i = 1; i <= 10; ++i) co_await ch.send(no_default(i));
-        ch.close();
-      }, ch);
+      goro::go(
+          [](chan<no_default> ch) -> task<> {
+            for (int i = 1; i <= 10; ++i) co_await ch.send(no_default(i));
+            ch.close();
+          },
+          ch);
       while (auto v = co_await ch.recv()) s += v->v;
     }
     auto b = make_chan<no_default>(2);
@@ -1182,21 +1227,25 @@ TEST(Types, StringsLargeAndOverAlignedValues) {
     auto strs = make_chan<std::string>(3);
     auto big = make_chan<std::array<int, 512>>(2);
     auto aligned = make_chan<over_aligned>(5);
-    goro::go([](chan<std::string> strs, chan<std::array<int, 512>> big,
-                chan<over_aligned> aligned) -> task<> {
-      for (int i = 0; i < 20; ++i) {
-        co_await strs.send(std::string(100 + i, static_cast<char>('a' + i)));
-        std::array<int, 512> a;
-        a.fill(i);
-        co_await big.send(a);
-        over_aligned o;
-        o.v = i;
-        co_await aligned.send(o);
-      }
-    }, strs, big, aligned);
+    goro::go(
+        [](chan<std::string> strs, chan<std::array<int, 512>> big,
+           chan<over_aligned> aligned) -> task<> {
+          for (int i = 0; i < 20; ++i) {
+            co_await strs.send(
+                std::string(100 + i, static_cast<char>('a' + i)));
+            std::array<int, 512> a;
+            a.fill(i);
+            co_await big.send(a);
+            over_aligned o;
+            o.v = i;
+            co_await aligned.send(o);
+          }
+        },
+        strs, big, aligned);
     for (int i = 0; i < 20; ++i) {
       EXPECT_EQ(co_await strs.recv(),
-                std::optional<std::string>(std::string(100 + i, static_cast<char>('a' + i))));
+                std::optional<std::string>(
+                    std::string(100 + i, static_cast<char>('a' + i))));
       auto a = co_await big.recv();
       EXPECT_TRUE(a.has_value() && (*a)[0] == i && (*a)[511] == i);
       auto o = co_await aligned.recv();
@@ -1223,23 +1272,24 @@ TEST(Types, OverAlignedValuesInCoroutineFrames) {
     for (int cap : {0, 3}) {
       auto ch = make_chan<line_pair>(cap);
       auto back = make_chan<line_pair>(cap);
-      goro::go([](chan<line_pair> ch, chan<line_pair> back) -> task<> {
-        for (int i = 0; i < 20; ++i) {
-          line_pair o;  // lives in the frame across the co_awaits
-          o.v = i;
-          EXPECT_TRUE(is_aligned(o));
-          co_await ch.send(o);
-          EXPECT_TRUE(is_aligned(o));
-          auto r = co_await goro::select(back.recv_case(),
-                                         ch.send_case(o));
-          EXPECT_TRUE(is_aligned(o));
-          if (r.index() == 0) {
-            auto& got = r.value<0>();
-            EXPECT_TRUE(got.has_value() && is_aligned(*got));
-          }
-        }
-        ch.close();
-      }, ch, back);
+      goro::go(
+          [](chan<line_pair> ch, chan<line_pair> back) -> task<> {
+            for (int i = 0; i < 20; ++i) {
+              line_pair o;  // lives in the frame across the co_awaits
+              o.v = i;
+              EXPECT_TRUE(is_aligned(o));
+              co_await ch.send(o);
+              EXPECT_TRUE(is_aligned(o));
+              auto r = co_await goro::select(back.recv_case(), ch.send_case(o));
+              EXPECT_TRUE(is_aligned(o));
+              if (r.index() == 0) {
+                auto& got = r.value<0>();
+                EXPECT_TRUE(got.has_value() && is_aligned(*got));
+              }
+            }
+            ch.close();
+          },
+          ch, back);
       int received = 0;
       while (std::optional<line_pair> o = co_await ch.recv()) {
         EXPECT_TRUE(is_aligned(*o));
@@ -1247,8 +1297,8 @@ TEST(Types, OverAlignedValuesInCoroutineFrames) {
         line_pair echo = *o;
         EXPECT_TRUE(is_aligned(echo));
         // Either the sender's select takes this (recv case) or sends again.
-        auto r = co_await goro::select(back.send_case(echo),
-                                       goro::default_case());
+        auto r =
+            co_await goro::select(back.send_case(echo), goro::default_case());
         (void)r;
       }
       EXPECT_GE(received, 20);
@@ -1270,7 +1320,8 @@ TEST(Types, BufferSlotsOfAVeryAlignedType) {
     for (int i = 0; i < 3; ++i) {
       auto got = very.try_recv();
       ASSERT_TRUE(got.has_value());
-      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(&*got) % alignof(very_aligned), 0u);
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(&*got) % alignof(very_aligned),
+                0u);
       EXPECT_EQ(got->v, round * 10 + i);
     }
   }
@@ -1288,13 +1339,15 @@ TEST(Lifetime, EveryValueDestroyedExactlyOnce) {
       long s = 0;
       for (int cap : {0, 1, 4}) {
         auto ch = make_chan<counted>(cap);
-        goro::go([](chan<counted> ch) -> task<> {
-          for (int i = 0; i < 200; ++i) {
-            if (i % 3 == 0) co_await goro::yield();
-            co_await ch.send(counted(i));
-          }
-          ch.close();
-        }, ch);
+        goro::go(
+            [](chan<counted> ch) -> task<> {
+              for (int i = 0; i < 200; ++i) {
+                if (i % 3 == 0) co_await goro::yield();
+                co_await ch.send(counted(i));
+              }
+              ch.close();
+            },
+            ch);
         while (auto v = co_await ch.recv()) {
           s += v->value;
           if (v->value % 5 == 0) co_await goro::yield();
@@ -1343,12 +1396,14 @@ TEST(Lifetime, RuntimeTornDownWhileGsWait) {
     ASSERT_TRUE(full.try_send(counted(100)));
     ASSERT_TRUE(full.try_send(counted(101)));
     for (int i = 0; i < 3; ++i) {
-      auto sender = [](chan<counted> ch, int v, std::atomic<int>* started) -> task<> {
+      auto sender = [](chan<counted> ch, int v,
+                       std::atomic<int>* started) -> task<> {
         started->fetch_add(1);
         co_await ch.send(counted(v));
         ADD_FAILURE() << "send completed";
       };
-      auto receiver = [](chan<counted> ch, std::atomic<int>* started) -> task<> {
+      auto receiver = [](chan<counted> ch,
+                         std::atomic<int>* started) -> task<> {
         started->fetch_add(1);
         auto v = co_await ch.recv();
         ADD_FAILURE() << "receive completed";
@@ -1390,18 +1445,22 @@ TEST(Lifetime, ChannelOwnedOnlyByBlockedGsIsFreedAtTeardown) {
   std::atomic<int> started{0};
   {
     goro::runtime rt{goro::options{.procs = 2}};
-    rt.block_on([](std::atomic<int>* started) -> task<> {
-      auto ch = make_chan<counted>(2);
-      co_await ch.send(counted(1));
-      co_await ch.send(counted(2));
-      for (int i = 0; i < 3; ++i) {
-        goro::go([](chan<counted> ch, std::atomic<int>* started) -> task<> {
-          started->fetch_add(1);
-          co_await ch.send(counted(3));
-        }, ch, started);
-      }
-      co_return;  // ch dropped here: only the three senders hold it
-    }, &started);
+    rt.block_on(
+        [](std::atomic<int>* started) -> task<> {
+          auto ch = make_chan<counted>(2);
+          co_await ch.send(counted(1));
+          co_await ch.send(counted(2));
+          for (int i = 0; i < 3; ++i) {
+            goro::go(
+                [](chan<counted> ch, std::atomic<int>* started) -> task<> {
+                  started->fetch_add(1);
+                  co_await ch.send(counted(3));
+                },
+                ch, started);
+          }
+          co_return;  // ch dropped here: only the three senders hold it
+        },
+        &started);
     wait_until([&] { return started.load() == 3; });
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     EXPECT_GE(counted::live.load(), 5);  // 2 buffered, 3 being sent
@@ -1425,15 +1484,17 @@ TEST(Lifetime, ValueOfAFailedSendIsDestroyed) {
       // Blocked, then closed on.
       auto u = make_chan<counted>();
       std::atomic<int> parked{0};
-      auto h = goro::co_spawn([](chan<counted> u, std::atomic<int>* parked) -> task<bool> {
-        parked->fetch_add(1);
-        try {
-          co_await u.send(counted(4));
-        } catch (const goro::channel_error&) {
-          co_return true;
-        }
-        co_return false;
-      }, u, &parked);
+      auto h = goro::co_spawn(
+          [](chan<counted> u, std::atomic<int>* parked) -> task<bool> {
+            parked->fetch_add(1);
+            try {
+              co_await u.send(counted(4));
+            } catch (const goro::channel_error&) {
+              co_return true;
+            }
+            co_return false;
+          },
+          u, &parked);
       co_await until_parked(&parked, 1);
       u.close();
       EXPECT_TRUE(co_await h);
@@ -1461,11 +1522,13 @@ TEST(Misuse, AwaitingASendOrReceiveTwiceThrowsLogicError) {
 
     // Also after the first await had to wait.
     auto u = make_chan<int>();
-    goro::go([](chan<int> u) -> task<> {
-      for (int i = 0; i < 3; ++i) co_await goro::yield();
-      (void)co_await u.recv();
-      co_await u.send(8);
-    }, u);
+    goro::go(
+        [](chan<int> u) -> task<> {
+          for (int i = 0; i < 3; ++i) co_await goro::yield();
+          (void)co_await u.recv();
+          co_await u.send(8);
+        },
+        u);
     auto s2 = u.send(7);
     co_await s2;  // waits for the receiver
     EXPECT_MISUSE_ERROR(co_await s2);
@@ -1545,12 +1608,14 @@ TEST(Threads, ThreadSendsGReceives) {
       for (int i = 0; i < 500; ++i) ch.send_blocking(i);
       ch.close();
     });
-    bool in_order = rt.block_on([](chan<int> ch) -> task<bool> {
-      int want = 0;
-      bool ok = true;
-      while (auto v = co_await ch.recv()) ok = ok && *v == want++;
-      co_return ok && want == 500;
-    }, ch);
+    bool in_order = rt.block_on(
+        [](chan<int> ch) -> task<bool> {
+          int want = 0;
+          bool ok = true;
+          while (auto v = co_await ch.recv()) ok = ok && *v == want++;
+          co_return ok&& want == 500;
+        },
+        ch);
     producer.join();
     EXPECT_TRUE(in_order) << "cap " << cap;
   }
@@ -1560,10 +1625,12 @@ TEST(Threads, GSendsThreadReceives) {
   goro::runtime rt{goro::options{.procs = 2}};
   for (int cap : {0, 1, 8}) {
     auto ch = make_chan<int>(cap);
-    rt.go([](chan<int> ch) -> task<> {
-      for (int i = 0; i < 500; ++i) co_await ch.send(i);
-      ch.close();
-    }, ch);
+    rt.go(
+        [](chan<int> ch) -> task<> {
+          for (int i = 0; i < 500; ++i) co_await ch.send(i);
+          ch.close();
+        },
+        ch);
     int want = 0;
     while (auto v = ch.recv_blocking()) EXPECT_EQ(*v, want++);
     EXPECT_EQ(want, 500) << "cap " << cap;
@@ -1602,9 +1669,11 @@ TEST(Threads, UnbufferedSendBlockingWaitsForTheReceiver) {
   wait_until([&] { return stage.load() == 1; });
   std::this_thread::sleep_for(kStillBlocked);
   EXPECT_EQ(stage.load(), 1);
-  int v = rt.block_on([](chan<int> ch) -> task<int> {
-    co_return (co_await ch.recv()).value_or(-1);
-  }, ch);
+  int v = rt.block_on(
+      [](chan<int> ch) -> task<int> {
+        co_return (co_await ch.recv()).value_or(-1);
+      },
+      ch);
   EXPECT_EQ(v, 11);
   sender.join();
   EXPECT_EQ(stage.load(), 2);
@@ -1637,11 +1706,13 @@ TEST(Threads, CloseWakesBlockedThreads) {
   EXPECT_EQ(receivers_empty.load() + senders_failed.load(), 0);
   // A G closes them: the plain threads are woken from inside the runtime.
   goro::runtime rt{goro::options{.procs = 1}};
-  rt.block_on([](chan<int> rch, chan<int> sch) -> task<> {
-    rch.close();
-    sch.close();
-    co_return;
-  }, rch, sch);
+  rt.block_on(
+      [](chan<int> rch, chan<int> sch) -> task<> {
+        rch.close();
+        sch.close();
+        co_return;
+      },
+      rch, sch);
   for (auto& t : ts) t.join();
   EXPECT_EQ(receivers_empty.load(), 3);
   EXPECT_EQ(senders_failed.load(), 3);
@@ -1656,10 +1727,12 @@ TEST(Threads, ThreadsAndGsShareOneChannelBothWays) {
   for (int cap : {0, 3}) {
     auto to_g = make_chan<int>(cap);
     auto from_g = make_chan<int>(cap);
-    rt.go([](chan<int> in, chan<int> out) -> task<> {
-      while (auto v = co_await in.recv()) co_await out.send(*v * 2);
-      out.close();
-    }, to_g, from_g);
+    rt.go(
+        [](chan<int> in, chan<int> out) -> task<> {
+          while (auto v = co_await in.recv()) co_await out.send(*v * 2);
+          out.close();
+        },
+        to_g, from_g);
     std::thread feeder([to_g] {
       for (int i = 0; i < kN; ++i) to_g.send_blocking(i);
       to_g.close();
@@ -1688,12 +1761,14 @@ TEST(Chan, GoTestMultiConsumer) {
     auto r = make_chan<int>(kWork * 3);
     std::vector<goro::join_handle<void>> workers;
     for (int w = 0; w < kWork; ++w) {
-      workers.push_back(goro::co_spawn([](int w, chan<int> q, chan<int> r) -> task<> {
-        while (auto v = co_await q.recv()) {
-          if (pn[w % 10] == *v) co_await goro::yield();
-          co_await r.send(*v);
-        }
-      }, w, q, r));
+      workers.push_back(goro::co_spawn(
+          [](int w, chan<int> q, chan<int> r) -> task<> {
+            while (auto v = co_await q.recv()) {
+              if (pn[w % 10] == *v) co_await goro::yield();
+              co_await r.send(*v);
+            }
+          },
+          w, q, r));
     }
     auto expect = goro::co_spawn(
         [](int niter, chan<int> q, chan<int> r,

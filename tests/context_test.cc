@@ -262,7 +262,8 @@ TEST(Context, ConcurrentDeriveAndCancel) {
       for (int g = 0; g < 8; ++g) {
         wg.go([&, g]() -> task<> {
           auto [c1, k1] = goro::with_cancel(root);
-          auto [c2, k2] = goro::with_timeout(c1, std::chrono::microseconds(50 * g));
+          auto [c2, k2] =
+              goro::with_timeout(c1, std::chrono::microseconds(50 * g));
           if (g == 3) cancel_root();
           co_await c2.done().recv();
           if (c2.err()) seen.fetch_add(1);

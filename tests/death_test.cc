@@ -113,9 +113,8 @@ TEST_F(Death, AwaitingAForeignAwaiterInAGAborts) {
   EXPECT_DEATH(
       {
         goro::runtime rt{goro::options{.procs = 1}};
-        rt.block_on([]() -> goro::task<void> {
-          co_await std::suspend_always{};
-        });
+        rt.block_on(
+            []() -> goro::task<void> { co_await std::suspend_always{}; });
       },
       "awaiter that goro does not know");
 }

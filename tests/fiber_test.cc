@@ -2,11 +2,11 @@
 // sharing channels, locks and wait groups at several procs, 10,000 live
 // fibers, exceptions and joins, per-fiber thread state, the stack pool,
 // overflow, teardown, misuse.
-#include <cfenv>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cfenv>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -77,7 +77,8 @@ TEST(Fiber, DefaultStackHoldsDeepUnoptimisedRecursion) {
     auto h = goro::co_spawn_stackful([ch, levels] {
       std::function<std::size_t(int)> rec = [&](int n) -> std::size_t {
         std::string s = "level";
-        if (n == 0) return s.size() + static_cast<std::size_t>(*ch.recv_blocking());
+        if (n == 0)
+          return s.size() + static_cast<std::size_t>(*ch.recv_blocking());
         return rec(n - 1) + 1;
       };
       return rec(levels);
@@ -105,7 +106,8 @@ TEST(Fiber, AwaitAtTheBottomOfDeepRecursion) {
   EXPECT_EQ(v, std::uint64_t{20000} * 20001 / 2);
 }
 
-// --- fibers and stackless Gs together -----------------------------------------
+// --- fibers and stackless Gs together
+// -----------------------------------------
 
 // Fibers and tasks pass tokens around a ring of channels, bump a counter
 // under one goro::mutex, and report to one wait_group.
@@ -134,18 +136,20 @@ TEST(Fiber, ExchangeWithStacklessGsOverChannelsMutexesWaitGroups) {
           }
           s.wg.done();
         });
-        goro::go([](shared* s, goro::chan<int> to_fiber,
-                    goro::chan<int> to_task, int rounds) -> goro::task<> {
-          int v = 0;
-          for (int r = 0; r < rounds; ++r) {
-            co_await to_fiber.send(v);
-            v = *co_await to_task.recv();
-            auto guard = co_await s->mu.scoped_lock();
-            ++s->counter;
-          }
-          EXPECT_EQ(v, rounds);
-          s->wg.done();
-        }, &s, to_fiber, to_task, kRounds);
+        goro::go(
+            [](shared* s, goro::chan<int> to_fiber, goro::chan<int> to_task,
+               int rounds) -> goro::task<> {
+              int v = 0;
+              for (int r = 0; r < rounds; ++r) {
+                co_await to_fiber.send(v);
+                v = *co_await to_task.recv();
+                auto guard = co_await s->mu.scoped_lock();
+                ++s->counter;
+              }
+              EXPECT_EQ(v, rounds);
+              s->wg.done();
+            },
+            &s, to_fiber, to_task, kRounds);
       }
       // A fiber waits for them all, the blocking way.
       auto waiter = goro::co_spawn_stackful([&s] {
@@ -171,7 +175,7 @@ TEST(Fiber, LocksShareAcrossFibersAndTasksUnderStress) {
     goro::mutex mu;
     goro::rwmutex rw;
     goro::semaphore sem(2);
-    std::int64_t plain = 0;  // guarded by mu
+    std::int64_t plain = 0;       // guarded by mu
     std::int64_t rw_guarded = 0;  // guarded by rw
     std::atomic<int> in_sem{0};
     std::atomic<bool> sem_exceeded{false};
@@ -242,12 +246,15 @@ TEST(Fiber, TenThousandConcurrentFibers) {
       auto results = goro::make_chan<std::int64_t>(kFibers);
       std::atomic<int> started{0};
       for (int i = 0; i < kFibers; ++i) {
-        goro::go_stackful([gate, results, &started](int i) {
-          started.fetch_add(1, std::memory_order_relaxed);
-          std::optional<int> v = gate.recv_blocking();  // all 10,000 wait here
-          EXPECT_FALSE(v.has_value());  // closed
-          results.send_blocking(i);
-        }, i);
+        goro::go_stackful(
+            [gate, results, &started](int i) {
+              started.fetch_add(1, std::memory_order_relaxed);
+              std::optional<int> v =
+                  gate.recv_blocking();     // all 10,000 wait here
+              EXPECT_FALSE(v.has_value());  // closed
+              results.send_blocking(i);
+            },
+            i);
       }
       while (started.load() < kFibers) co_await goro::sleep_for(1ms);
       // Every fiber is parked now, each on its own stack.
@@ -264,7 +271,8 @@ TEST(Fiber, TenThousandConcurrentFibers) {
             goro::internal::fiber_stack::kPoolMax);
 }
 
-// --- joins and exceptions -------------------------------------------------------
+// --- joins and exceptions
+// -------------------------------------------------------
 
 TEST(Fiber, ExceptionsPropagateToTheJoin) {
   goro::runtime rt{goro::options{.procs = 2}};
@@ -312,7 +320,7 @@ goro::task<int> add_later(int a, int b) {
 TEST(Fiber, AwaitsTasksJoinHandlesSelectsAndSleeps) {
   goro::runtime rt{goro::options{.procs = 2}};
   int v = rt.block_on(goro::stackful([]() -> int {
-    int total = goro::await(add_later(1, 2));  // a task, run in this G
+    int total = goro::await(add_later(1, 2));    // a task, run in this G
     auto h = goro::co_spawn(add_later, 10, 20);  // a G, joined from a fiber
     total += goro::await(h);
     auto fh = goro::co_spawn_stackful([] { return 100; });  // fiber joins fiber
@@ -392,9 +400,9 @@ TEST(Fiber, ArgumentsAreKeptAliveAndPassedAsRvalues) {
 TEST(Fiber, BlockOnAndGoFromAPlainThread) {
   goro::runtime rt{goro::options{.procs = 2}};
   EXPECT_EQ(rt.block_on(goro::stackful([] {
-              goro::await(goro::sleep_for(1ms));
-              return 42;
-            })),
+    goro::await(goro::sleep_for(1ms));
+    return 42;
+  })),
             42);
   std::atomic<bool> ran{false};
   rt.go(goro::stackful([&ran] { ran = true; }));
@@ -406,11 +414,11 @@ TEST(Fiber, StackSizeOption) {
   // A small stack suffices for shallow work and is rounded up to pages.
   EXPECT_EQ(goro::internal::fiber_stack::round_size(1),
             goro::internal::fiber_stack::kMinSize);
-  int v = rt.block_on(goro::stackful(goro::fiber_options{.stack_size = 32 << 10},
-                                     [] {
-                                       goro::await(goro::yield());
-                                       return 1;
-                                     }));
+  int v = rt.block_on(
+      goro::stackful(goro::fiber_options{.stack_size = 32 << 10}, [] {
+        goro::await(goro::yield());
+        return 1;
+      }));
   EXPECT_EQ(v, 1);
   // A large one is only reserved: a 1 GiB stack costs no memory up front.
   v = rt.block_on(goro::stackful(goro::fiber_options{.stack_size = 1 << 30},
@@ -418,7 +426,8 @@ TEST(Fiber, StackSizeOption) {
   EXPECT_EQ(v, 2);
 }
 
-// --- per-fiber thread state ----------------------------------------------------
+// --- per-fiber thread state
+// ----------------------------------------------------
 
 // A fiber that waits inside a catch block, moves to another thread, and
 // rethrows: the exception being handled belongs to the fiber, not the
@@ -440,7 +449,7 @@ TEST(Fiber, CaughtExceptionsFollowTheFiberAcrossThreads) {
             } catch (...) {
               EXPECT_EQ(std::uncaught_exceptions(), 0);
               goro::await(goro::yield());  // may resume on another M
-              throw;                        // must rethrow *this* exception
+              throw;                       // must rethrow *this* exception
             }
           } catch (const std::runtime_error& e) {
             if (std::string(e.what()) == std::to_string(f * 100000 + i)) {
@@ -525,8 +534,8 @@ TEST(Fiber, ReadyOperationsDoNotSuspend) {
       auto ch = goro::make_chan<int>(100);
       goro::mutex mu;
       for (int i = 0; i < 100; ++i) {
-        goro::await(ch.send(i));   // room in the buffer
-        goro::await(mu.lock());    // free
+        goro::await(ch.send(i));  // room in the buffer
+        goro::await(mu.lock());   // free
         mu.unlock();
       }
       int sum = 0;
@@ -555,13 +564,14 @@ TEST(Fiber, FloatingPointControlStateIsPerFiber) {
   });
 }
 
-// --- the stack pool --------------------------------------------------------------
+// --- the stack pool
+// --------------------------------------------------------------
 
 bool resident(const char* p) {
   unsigned char v = 0;
   const auto ps = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
-  auto* page = reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(p) &
-                                       ~(ps - 1));
+  auto* page =
+      reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(p) & ~(ps - 1));
   EXPECT_EQ(mincore(page, 1, &v), 0);
   return (v & 1) != 0;
 }
@@ -583,7 +593,8 @@ TEST(FiberStack, DeepPagesAreGivenBackWhenPooled) {
   fiber_stack::release(again, reinterpret_cast<std::uintptr_t>(again.top()));
 }
 
-// --- misuse ----------------------------------------------------------------------
+// --- misuse
+// ----------------------------------------------------------------------
 
 TEST(FiberMisuse, AwaitOutsideAFiberThrows) {
   // A plain thread.
@@ -591,8 +602,9 @@ TEST(FiberMisuse, AwaitOutsideAFiberThrows) {
     goro::await(goro::yield());
     ADD_FAILURE() << "no exception";
   } catch (const std::logic_error& e) {
-    EXPECT_NE(std::string(e.what()).find("goro::await() called outside a fiber"),
-              std::string::npos);
+    EXPECT_NE(
+        std::string(e.what()).find("goro::await() called outside a fiber"),
+        std::string::npos);
   }
   // A stackless G.
   goro::runtime rt{goro::options{.procs = 1}};
@@ -609,10 +621,12 @@ TEST(FiberMisuse, AwaitOutsideAFiberThrows) {
 
 TEST(FiberMisuse, SpawningOutsideAGThrows) {
   EXPECT_THROW(goro::go_stackful([] {}), std::logic_error);
-  EXPECT_THROW((void)goro::co_spawn_stackful([] { return 1; }), std::logic_error);
+  EXPECT_THROW((void)goro::co_spawn_stackful([] { return 1; }),
+               std::logic_error);
 }
 
-// --- teardown ------------------------------------------------------------------------
+// --- teardown
+// ------------------------------------------------------------------------
 
 TEST(Fiber, TeardownUnwindsBlockedFibers) {
   counted::reset();
@@ -627,20 +641,22 @@ TEST(Fiber, TeardownUnwindsBlockedFibers) {
     rt.block_on([&]() -> goro::task<> {
       co_await mu.lock();  // held forever: lockers wait
       for (int i = 0; i < 50; ++i) {
-        goro::go_stackful([never, &mu, &unwound, &started](int i) {
-          counted c(i);
-          struct on_unwind {
-            std::atomic<int>* n;
-            ~on_unwind() { n->fetch_add(1); }
-          } u{&unwound};
-          started.fetch_add(1);
-          if (i % 2 == 0) {
-            (void)never.recv_blocking();
-          } else {
-            mu.lock_blocking();
-          }
-          ADD_FAILURE() << "a blocked fiber resumed";
-        }, i);
+        goro::go_stackful(
+            [never, &mu, &unwound, &started](int i) {
+              counted c(i);
+              struct on_unwind {
+                std::atomic<int>* n;
+                ~on_unwind() { n->fetch_add(1); }
+              } u{&unwound};
+              started.fetch_add(1);
+              if (i % 2 == 0) {
+                (void)never.recv_blocking();
+              } else {
+                mu.lock_blocking();
+              }
+              ADD_FAILURE() << "a blocked fiber resumed";
+            },
+            i);
       }
       while (started.load() < 50) co_await goro::sleep_for(1ms);
     });
@@ -728,7 +744,8 @@ TEST(Fiber, TeardownAbandonsAFiberThatSwallowsTheUnwind) {
       << err;
 }
 
-// --- fatal errors ----------------------------------------------------------------
+// --- fatal errors
+// ----------------------------------------------------------------
 
 volatile bool g_forever = true;
 

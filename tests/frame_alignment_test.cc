@@ -7,8 +7,6 @@
 // -fcoro-aligned-allocation under clang (GORO_TEST_CORO_ALIGNED_ALLOCATION,
 // see BUILD.bazel), coroutine locals aligned beyond 128 bytes are checked
 // too: that compiler mode passes each frame's alignment to the promise.
-#include "goro/task/internal/frame_allocator.h"
-
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
@@ -18,6 +16,7 @@
 #include <vector>
 
 #include "goro/goro.h"
+#include "goro/task/internal/frame_allocator.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 

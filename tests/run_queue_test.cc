@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "goro/core/internal/g.h"
-#include "goro/runtime/internal/global_queue.h"
 #include "goro/core/internal/parker.h"
+#include "goro/runtime/internal/global_queue.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 
@@ -27,7 +27,9 @@ using goro::internal::run_queue;
 
 // ------------------------------------------------------------ run_queue
 
-TEST(RunQueue, SchedulerCapacityIs256) { EXPECT_EQ(run_queue::kCapacity, 256u); }
+TEST(RunQueue, SchedulerCapacityIs256) {
+  EXPECT_EQ(run_queue::kCapacity, 256u);
+}
 
 // Every run_queue test runs at the scheduler's capacity and at capacity 4,
 // where the ring wraps, fills and overflows every few operations.
@@ -224,9 +226,9 @@ TYPED_TEST(RunQueueTest, StealOfHalfOfEverySizeAtEveryOffset) {
   for (std::uint32_t voff : {0u, 1u, kCap / 2, kCap - 1, 2 * kCap + 1}) {
     for (std::uint32_t moff : {0u, 1u, kCap - 1}) {
       for (std::uint32_t k = 1; k <= max_k; ++k) {
-        SCOPED_TRACE(testing::Message() << "victim offset " << voff
-                                        << ", mine offset " << moff
-                                        << ", size " << k);
+        SCOPED_TRACE(testing::Message()
+                     << "victim offset " << voff << ", mine offset " << moff
+                     << ", size " << k);
         typename TestFixture::queue victim, mine;
         advance(victim, &filler, voff);
         advance(mine, &filler, moff);
@@ -256,7 +258,8 @@ TYPED_TEST(RunQueueTest, StealFromAFullRing) {
   EXPECT_EQ(victim.steal_into(mine), &gs[kCap / 2 - 1]);
   EXPECT_EQ(mine.size(), kCap / 2 - 1);
   EXPECT_EQ(victim.size(), kCap / 2);
-  for (std::uint32_t i = 0; i < kCap / 2 - 1; ++i) EXPECT_EQ(mine.pop(), &gs[i]);
+  for (std::uint32_t i = 0; i < kCap / 2 - 1; ++i)
+    EXPECT_EQ(mine.pop(), &gs[i]);
 }
 
 // One owner pushing and popping, thieves stealing into their own queues and
@@ -483,7 +486,8 @@ TEST(GlobalQueue, ConcurrentProducersAndConsumers) {
       g* out[8];
       while (consumed.load() < n) {
         std::size_t k = q.pop_batch(out, 1 + consumed.load() % 5);
-        for (std::size_t i = 0; i < k; ++i) seen[out[i] - gs.get()].fetch_add(1);
+        for (std::size_t i = 0; i < k; ++i)
+          seen[out[i] - gs.get()].fetch_add(1);
         consumed.fetch_add(static_cast<std::int64_t>(k));
       }
     });

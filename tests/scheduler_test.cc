@@ -1,6 +1,8 @@
 // The scheduler's observable behaviour: work stealing and its counters,
 // runnext and global-queue fairness, G migration between Ms, and an idle
 // runtime that uses no CPU.
+#include "goro/runtime/internal/scheduler.h"  // white box: current_machine()
+
 #include <dirent.h>
 #include <time.h>
 
@@ -14,7 +16,6 @@
 #include <vector>
 
 #include "goro/goro.h"
-#include "goro/runtime/internal/scheduler.h"  // white box: current_machine()
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 
@@ -408,9 +409,9 @@ TEST(Migration, GStateIsConsistentAfterMovingBetweenThreads) {
         // yields go through the global queue, which both Ms serve.
         const auto deadline =
             std::chrono::steady_clock::now() + std::chrono::seconds(5);
-        for (int k = 0; k < kYields || (migrated.load() == 0 &&
-                                        std::chrono::steady_clock::now() <
-                                            deadline);
+        for (int k = 0;
+             k < kYields || (migrated.load() == 0 &&
+                             std::chrono::steady_clock::now() < deadline);
              ++k) {
           spin_work(200);
           co_await goro::yield();
@@ -418,7 +419,8 @@ TEST(Migration, GStateIsConsistentAfterMovingBetweenThreads) {
           if (goro::this_g::id() != id) bad_id.fetch_add(1);
           if (goro::gomaxprocs() != 2) bad_procs.fetch_add(1);
           goro::internal::machine* m = goro::internal::current_machine();
-          if (m == nullptr || m->thread.get_id() != std::this_thread::get_id()) {
+          if (m == nullptr ||
+              m->thread.get_id() != std::this_thread::get_id()) {
             bad_thread.fetch_add(1);
           }
           goro::internal::g* cur = goro::internal::current_g();
@@ -503,7 +505,8 @@ TEST(Threads, NoMoreMsThanPs) {
 double process_cpu_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  return static_cast<double>(ts.tv_sec) +
+         static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 TEST(Idle, IdleRuntimeUsesNoCpu) {

@@ -41,10 +41,10 @@ using goro::make_chan;
 using goro::task;
 using goro_test::counted;
 using goro_test::eager;
-using goro_test::scaled;
 using goro_test::kCloseOfClosed;
 using goro_test::kSendOnClosed;
 using goro_test::kStillBlocked;
+using goro_test::scaled;
 using goro_test::wait_until;
 
 // procs = 1 only: yields until *n >= want (see chan_test.cc).
@@ -91,9 +91,9 @@ TEST(Select, DefaultFiresOnlyWhenNoCaseIsReady) {
     auto full = make_chan<int>(1);
     co_await full.send(1);
     // Nothing ready: default, and nothing changed.
-    auto r = co_await goro::select(a.recv_case(), b.recv_case(),
-                                   full.send_case(2), a.send_case(3),
-                                   default_case());
+    auto r =
+        co_await goro::select(a.recv_case(), b.recv_case(), full.send_case(2),
+                              a.send_case(3), default_case());
     EXPECT_EQ(r.index(), 4u);
     EXPECT_EQ(full.len(), 1u);
     EXPECT_EQ(b.len(), 0u);
@@ -116,12 +116,14 @@ TEST(Select, DefaultFiresOnlyWhenNoCaseIsReady) {
       }
       auto s = co_await goro::select(b.recv_case(), c.recv_case(),
                                      full.send_case(i), default_case());
-      EXPECT_EQ(s.index(), static_cast<std::size_t>(which)) << "iteration " << i;
+      EXPECT_EQ(s.index(), static_cast<std::size_t>(which))
+          << "iteration " << i;
       EXPECT_EQ(b.len() + c.len(), 0u);
       EXPECT_EQ(full.len(), 1u);
     }
     // Default may come first in the argument list; the index counts it.
-    EXPECT_EQ((co_await goro::select(default_case(), b.recv_case())).index(), 0u);
+    EXPECT_EQ((co_await goro::select(default_case(), b.recv_case())).index(),
+              0u);
     EXPECT_TRUE(b.try_send(1));
     auto d = co_await goro::select(default_case(), b.recv_case());
     EXPECT_EQ(d.index(), 1u);
@@ -137,12 +139,14 @@ TEST(Select, Select8SingleCaseForms) {
   rt.block_on([]() -> task<> {
     auto ch = make_chan<int>();
     auto stop = make_chan<int>();
-    auto h = goro::co_spawn([](chan<int> ch, chan<int> stop) -> task<> {
-      for (;;) {
-        auto r = co_await goro::select(ch.send_case(5), stop.recv_case());
-        if (r.index() == 1) co_return;
-      }
-    }, ch, stop);
+    auto h = goro::co_spawn(
+        [](chan<int> ch, chan<int> stop) -> task<> {
+          for (;;) {
+            auto r = co_await goro::select(ch.send_case(5), stop.recv_case());
+            if (r.index() == 1) co_return;
+          }
+        },
+        ch, stop);
     auto r1 = co_await goro::select(ch.recv_case());
     EXPECT_EQ(r1.value<0>(), std::optional<int>(5));
     EXPECT_EQ((co_await goro::select(default_case())).index(), 0u);
@@ -150,7 +154,8 @@ TEST(Select, Select8SingleCaseForms) {
     if (r3.index() == 0) {
       EXPECT_EQ(r3.value<0>(), std::optional<int>(5));
     }
-    auto r4 = co_await goro::select(ch.recv_case(), ch.send_case(10), default_case());
+    auto r4 =
+        co_await goro::select(ch.recv_case(), ch.send_case(10), default_case());
     // The sender G only sends, so the send case cannot fire.
     EXPECT_NE(r4.index(), 1u);
     stop.close();
@@ -184,10 +189,18 @@ TEST(Select, GoTestSelectFairness) {
                                            c1.recv_case(), c2.recv_case());
             char b = 0;
             switch (r.index()) {
-              case 0: b = *r.value<0>(); break;
-              case 1: b = *r.value<1>(); break;
-              case 2: b = *r.value<2>(); break;
-              case 3: b = *r.value<3>(); break;
+              case 0:
+                b = *r.value<0>();
+                break;
+              case 1:
+                b = *r.value<1>();
+                break;
+              case 2:
+                b = *r.value<2>();
+                break;
+              case 3:
+                b = *r.value<3>();
+                break;
             }
             auto s = co_await goro::select(out.send_case(b), done.recv_case());
             if (s.index() == 1) co_return;
@@ -254,7 +267,9 @@ void check_uniform_among(int per_case) {
 
 TEST(Select, UniformAmongThreeReadyCases) { check_uniform_among<3>(5000); }
 TEST(Select, UniformAmongEightReadyCases) { check_uniform_among<8>(3000); }
-TEST(Select, UniformAmongTwentyFiveReadyCases) { check_uniform_among<25>(1500); }
+TEST(Select, UniformAmongTwentyFiveReadyCases) {
+  check_uniform_among<25>(1500);
+}
 
 // Ready send and receive cases mixed: both kinds are chosen alike.
 TEST(Select, UniformAmongMixedSendAndReceiveCases) {
@@ -271,10 +286,18 @@ TEST(Select, UniformAmongMixedSendAndReceiveCases) {
                                      in2.recv_case(), out2.send_case(2));
       ++counts[r.index()];
       switch (r.index()) {  // make it ready again
-        case 0: co_await in1.send(0); break;
-        case 1: (void)co_await out1.recv(); break;
-        case 2: co_await in2.send(0); break;
-        case 3: (void)co_await out2.recv(); break;
+        case 0:
+          co_await in1.send(0);
+          break;
+        case 1:
+          (void)co_await out1.recv();
+          break;
+        case 2:
+          co_await in2.send(0);
+          break;
+        case 3:
+          (void)co_await out2.recv();
+          break;
       }
     }
     co_return counts;
@@ -293,14 +316,16 @@ TEST(Select, GoTestPseudoRandomSend) {
   for (int cap : {0, kN}) {
     auto l = rt.block_on([cap]() -> task<std::vector<int>> {
       auto c = make_chan<int>(cap);
-      auto h = goro::co_spawn([](chan<int> c) -> task<std::vector<int>> {
-        std::vector<int> got;
-        for (int i = 0; i < kN; ++i) {
-          co_await goro::yield();
-          got.push_back((co_await c.recv()).value_or(-1));
-        }
-        co_return got;
-      }, c);
+      auto h = goro::co_spawn(
+          [](chan<int> c) -> task<std::vector<int>> {
+            std::vector<int> got;
+            for (int i = 0; i < kN; ++i) {
+              co_await goro::yield();
+              got.push_back((co_await c.recv()).value_or(-1));
+            }
+            co_return got;
+          },
+          c);
       for (int i = 0; i < kN; ++i) {
         (void)co_await goro::select(c.send_case(1), c.send_case(0));
       }
@@ -331,20 +356,24 @@ TEST(Select, WaitingSelectChoosesRandomlyAmongCasesOnOneChannel) {
     auto c = make_chan<int>();
     std::atomic<int> parked{0};
     for (int t = 0; t < kTrials; ++t) {
-      auto h = goro::co_spawn([](chan<int> c, std::atomic<int>* parked) -> task<std::size_t> {
-        parked->fetch_add(1);
-        auto r = co_await goro::select(c.recv_case(), c.recv_case());
-        co_return r.index();
-      }, c, &parked);
+      auto h = goro::co_spawn(
+          [](chan<int> c, std::atomic<int>* parked) -> task<std::size_t> {
+            parked->fetch_add(1);
+            auto r = co_await goro::select(c.recv_case(), c.recv_case());
+            co_return r.index();
+          },
+          c, &parked);
       co_await until_parked(&parked, 2 * t + 1);
       EXPECT_TRUE(c.try_send(1));
       ++n[co_await h];
 
-      auto s = goro::co_spawn([](chan<int> c, std::atomic<int>* parked) -> task<int> {
-        parked->fetch_add(1);
-        (void)co_await goro::select(c.send_case(2), c.send_case(3));
-        co_return 0;
-      }, c, &parked);
+      auto s = goro::co_spawn(
+          [](chan<int> c, std::atomic<int>* parked) -> task<int> {
+            parked->fetch_add(1);
+            (void)co_await goro::select(c.send_case(2), c.send_case(3));
+            co_return 0;
+          },
+          c, &parked);
       co_await until_parked(&parked, 2 * t + 2);
       auto v = c.try_recv();
       EXPECT_TRUE(v.has_value());
@@ -354,10 +383,14 @@ TEST(Select, WaitingSelectChoosesRandomlyAmongCasesOnOneChannel) {
     co_return n;
   });
   // Binomial(200, 1/2): fewer than 20 happens with probability < 1e-25.
-  EXPECT_GT(counts[0], kTrials / 10) << "receive cases: " << counts[0] << "/" << counts[1];
-  EXPECT_GT(counts[1], kTrials / 10) << "receive cases: " << counts[0] << "/" << counts[1];
-  EXPECT_GT(counts[2], kTrials / 10) << "send cases: " << counts[2] << "/" << counts[3];
-  EXPECT_GT(counts[3], kTrials / 10) << "send cases: " << counts[2] << "/" << counts[3];
+  EXPECT_GT(counts[0], kTrials / 10)
+      << "receive cases: " << counts[0] << "/" << counts[1];
+  EXPECT_GT(counts[1], kTrials / 10)
+      << "receive cases: " << counts[0] << "/" << counts[1];
+  EXPECT_GT(counts[2], kTrials / 10)
+      << "send cases: " << counts[2] << "/" << counts[3];
+  EXPECT_GT(counts[3], kTrials / 10)
+      << "send cases: " << counts[2] << "/" << counts[3];
 }
 
 // ============================================================ nil cases
@@ -368,20 +401,25 @@ TEST(Select, NilCasesNeverFire) {
     chan<int> nil;
     auto ready = make_chan<int>(1);
     for (int i = 0; i < 1000; ++i) {
-      auto r = co_await goro::select(nil.recv_case(), nil.send_case(i), default_case());
+      auto r = co_await goro::select(nil.recv_case(), nil.send_case(i),
+                                     default_case());
       EXPECT_EQ(r.index(), 2u);
       co_await ready.send(i);
-      auto s = co_await goro::select(nil.recv_case(), ready.recv_case(), nil.send_case(i));
+      auto s = co_await goro::select(nil.recv_case(), ready.recv_case(),
+                                     nil.send_case(i));
       EXPECT_EQ(s.index(), 1u);
       EXPECT_EQ(s.value<1>(), std::optional<int>(i));
     }
     // Waiting on nil cases and one real case: only the real one fires.
     auto later = make_chan<int>();
-    goro::go([](chan<int> later) -> task<> {
-      for (int k = 0; k < 5; ++k) co_await goro::yield();
-      co_await later.send(77);
-    }, later);
-    auto w = co_await goro::select(nil.send_case(1), nil.recv_case(), later.recv_case());
+    goro::go(
+        [](chan<int> later) -> task<> {
+          for (int k = 0; k < 5; ++k) co_await goro::yield();
+          co_await later.send(77);
+        },
+        later);
+    auto w = co_await goro::select(nil.send_case(1), nil.recv_case(),
+                                   later.recv_case());
     EXPECT_EQ(w.index(), 2u);
     EXPECT_EQ(w.value<2>(), std::optional<int>(77));
   });
@@ -395,21 +433,25 @@ TEST(Select, AllNilSelectBlocksForever) {
   std::atomic<int> resumed{0};
   {
     goro::runtime rt{goro::options{.procs = 2}};
-    rt.go([](std::atomic<int>* started, std::atomic<int>* resumed) -> task<> {
-      counted local(2);
-      chan<counted> nil;
-      started->fetch_add(1);
-      (void)co_await goro::select(nil.recv_case());
-      resumed->fetch_add(1);
-    }, &started, &resumed);
-    rt.go([](std::atomic<int>* started, std::atomic<int>* resumed) -> task<> {
-      chan<counted> nil;
-      chan<int> nil2;
-      started->fetch_add(1);
-      (void)co_await goro::select(nil.send_case(counted(3)), nil2.recv_case(),
-                                  nil2.send_case(4));
-      resumed->fetch_add(1);
-    }, &started, &resumed);
+    rt.go(
+        [](std::atomic<int>* started, std::atomic<int>* resumed) -> task<> {
+          counted local(2);
+          chan<counted> nil;
+          started->fetch_add(1);
+          (void)co_await goro::select(nil.recv_case());
+          resumed->fetch_add(1);
+        },
+        &started, &resumed);
+    rt.go(
+        [](std::atomic<int>* started, std::atomic<int>* resumed) -> task<> {
+          chan<counted> nil;
+          chan<int> nil2;
+          started->fetch_add(1);
+          (void)co_await goro::select(nil.send_case(counted(3)),
+                                      nil2.recv_case(), nil2.send_case(4));
+          resumed->fetch_add(1);
+        },
+        &started, &resumed);
     wait_until([&] { return started.load() == 2; });
     std::this_thread::sleep_for(kStillBlocked);
     EXPECT_EQ(resumed.load(), 0);
@@ -428,12 +470,14 @@ TEST(Select, EmptySelectBlocksForever) {
   std::atomic<int> resumed{0};
   {
     goro::runtime rt{goro::options{.procs = 2}};
-    rt.go([](std::atomic<int>* started, std::atomic<int>* resumed) -> task<> {
-      counted local(1);
-      started->fetch_add(1);
-      (void)co_await goro::select();
-      resumed->fetch_add(1);
-    }, &started, &resumed);
+    rt.go(
+        [](std::atomic<int>* started, std::atomic<int>* resumed) -> task<> {
+          counted local(1);
+          started->fetch_add(1);
+          (void)co_await goro::select();
+          resumed->fetch_add(1);
+        },
+        &started, &resumed);
     wait_until([&] { return started.load() == 1; });
     std::this_thread::sleep_for(kStillBlocked);
     EXPECT_EQ(resumed.load(), 0);
@@ -455,18 +499,22 @@ TEST(Select, GoTestSelectDuplicateChannel) {
     auto d = make_chan<int>();
     auto e = make_chan<int>();
     std::atomic<int> parked{0};
-    goro::go([](chan<int> c, chan<int> d, chan<int> e, std::atomic<int>* parked) -> task<> {
-      parked->fetch_add(1);
-      auto r = co_await goro::select(c.recv_case(), c.recv_case(), d.recv_case());
-      EXPECT_EQ(r.index(), 2u);
-      co_await e.send(9);
-    }, c, d, e, &parked);
+    goro::go(
+        [](chan<int> c, chan<int> d, chan<int> e,
+           std::atomic<int>* parked) -> task<> {
+          parked->fetch_add(1);
+          auto r = co_await goro::select(c.recv_case(), c.recv_case(),
+                                         d.recv_case());
+          EXPECT_EQ(r.index(), 2u);
+          co_await e.send(9);
+        },
+        c, d, e, &parked);
     co_await until_parked(&parked, 1);  // A is queued on c first
     auto b = goro::co_spawn(recv_once, c, &parked);
     co_await until_parked(&parked, 2);  // then B
     co_await d.send(7);                 // wakes A, which leaves c
     EXPECT_EQ(co_await e.recv(), std::optional<int>(9));
-    co_await c.send(8);                 // must reach B
+    co_await c.send(8);  // must reach B
     EXPECT_EQ(co_await b, std::optional<int>(8));
     expect_no_waiters(c, "c");
   });
@@ -478,7 +526,8 @@ TEST(Select, SameChannelInSeveralCasesFiresOnce) {
     auto c = make_chan<int>(4);
     for (int i = 0; i < 1000; ++i) {
       co_await c.send(i);
-      auto r = co_await goro::select(c.recv_case(), c.recv_case(), c.recv_case());
+      auto r =
+          co_await goro::select(c.recv_case(), c.recv_case(), c.recv_case());
       EXPECT_LT(r.index(), 3u);
       EXPECT_EQ(c.len(), 0u);  // one value taken, once
       std::optional<int> got;
@@ -503,19 +552,23 @@ TEST(Select, SendAndReceiveOnOneChannelNeverPair) {
   rt.block_on([]() -> task<> {
     auto c = make_chan<int>();
     for (int i = 0; i < 1000; ++i) {
-      auto r = co_await goro::select(c.send_case(i), c.recv_case(), default_case());
+      auto r =
+          co_await goro::select(c.send_case(i), c.recv_case(), default_case());
       EXPECT_EQ(r.index(), 2u);
     }
     expect_no_waiters(c, "c");
 
     std::atomic<int> parked{0};
     for (int round = 0; round < 2; ++round) {
-      auto h = goro::co_spawn([](chan<int> c, std::atomic<int>* parked) -> task<std::pair<std::size_t, int>> {
-        parked->fetch_add(1);
-        auto r = co_await goro::select(c.send_case(1), c.recv_case());
-        co_return std::pair<std::size_t, int>{
-            r.index(), r.index() == 1 ? r.value<1>().value_or(-1) : 0};
-      }, c, &parked);
+      auto h = goro::co_spawn(
+          [](chan<int> c,
+             std::atomic<int>* parked) -> task<std::pair<std::size_t, int>> {
+            parked->fetch_add(1);
+            auto r = co_await goro::select(c.send_case(1), c.recv_case());
+            co_return std::pair<std::size_t, int>{
+                r.index(), r.index() == 1 ? r.value<1>().value_or(-1) : 0};
+          },
+          c, &parked);
       co_await until_parked(&parked, round + 1);
       for (int k = 0; k < 20; ++k) co_await goro::yield();
       EXPECT_FALSE(h.done()) << "a select paired its own send and receive";
@@ -535,11 +588,13 @@ TEST(Select, SendAndReceiveOnOneChannelStayBlockedWithoutAPeer) {
   std::atomic<int> stage{0};
   goro::runtime rt{goro::options{.procs = 2}};
   auto c = make_chan<int>();
-  rt.go([](chan<int> c, std::atomic<int>* stage) -> task<> {
-    stage->store(1);
-    (void)co_await goro::select(c.send_case(1), c.recv_case());
-    stage->store(2);
-  }, c, &stage);
+  rt.go(
+      [](chan<int> c, std::atomic<int>* stage) -> task<> {
+        stage->store(1);
+        (void)co_await goro::select(c.send_case(1), c.recv_case());
+        stage->store(2);
+      },
+      c, &stage);
   wait_until([&] { return stage.load() == 1; });
   std::this_thread::sleep_for(kStillBlocked);
   EXPECT_EQ(stage.load(), 1);
@@ -557,21 +612,23 @@ TEST(Select, GoTestSelfSelect) {
       auto c = make_chan<int>(cap);
       std::vector<goro::join_handle<int>> hs;
       for (int p = 0; p < 2; ++p) {
-        hs.push_back(goro::co_spawn([](chan<int> c, int p, int cap) -> task<int> {
-          int self_received = 0;
-          for (int i = 0; i < 1000; ++i) {
-            std::optional<int> got;
-            if (p == 0 || i % 2 == 0) {
-              auto r = co_await goro::select(c.send_case(p), c.recv_case());
-              if (r.index() == 1) got = r.value<1>();
-            } else {
-              auto r = co_await goro::select(c.recv_case(), c.send_case(p));
-              if (r.index() == 0) got = r.value<0>();
-            }
-            if (cap == 0 && got == std::optional<int>(p)) ++self_received;
-          }
-          co_return self_received;
-        }, c, p, cap));
+        hs.push_back(goro::co_spawn(
+            [](chan<int> c, int p, int cap) -> task<int> {
+              int self_received = 0;
+              for (int i = 0; i < 1000; ++i) {
+                std::optional<int> got;
+                if (p == 0 || i % 2 == 0) {
+                  auto r = co_await goro::select(c.send_case(p), c.recv_case());
+                  if (r.index() == 1) got = r.value<1>();
+                } else {
+                  auto r = co_await goro::select(c.recv_case(), c.send_case(p));
+                  if (r.index() == 0) got = r.value<0>();
+                }
+                if (cap == 0 && got == std::optional<int>(p)) ++self_received;
+              }
+              co_return self_received;
+            },
+            c, p, cap));
       }
       int n = 0;
       for (auto& h : hs) n += co_await h;
@@ -593,7 +650,8 @@ TEST(Select, ReceiveCaseOnClosedChannelIsAlwaysReady) {
       auto r = co_await goro::select(closed.recv_case());
       EXPECT_EQ(r.index(), 0u);
       EXPECT_FALSE(r.value<0>().has_value());
-      auto s = co_await goro::select(never.recv_case(), closed.recv_case(), default_case());
+      auto s = co_await goro::select(never.recv_case(), closed.recv_case(),
+                                     default_case());
       EXPECT_EQ(s.index(), 1u);
       EXPECT_FALSE(s.value<1>().has_value());
     }
@@ -622,7 +680,8 @@ TEST(Select, SendCaseOnClosedChannelThrows) {
       closed.close();
       chan<int> nil;
       auto never = make_chan<int>();
-      EXPECT_CHANNEL_ERROR((void)co_await goro::select(closed.send_case(1)), kSendOnClosed);
+      EXPECT_CHANNEL_ERROR((void)co_await goro::select(closed.send_case(1)),
+                           kSendOnClosed);
       EXPECT_CHANNEL_ERROR(
           (void)co_await goro::select(closed.send_case(1), default_case()),
           kSendOnClosed);
@@ -632,8 +691,8 @@ TEST(Select, SendCaseOnClosedChannelThrows) {
           kSendOnClosed);
       auto cc = make_chan<counted>();
       cc.close();
-      EXPECT_CHANNEL_ERROR((void)co_await goro::select(cc.send_case(counted(1))),
-                           kSendOnClosed);
+      EXPECT_CHANNEL_ERROR(
+          (void)co_await goro::select(cc.send_case(counted(1))), kSendOnClosed);
       // The closed channel has nothing in it.
       auto r = closed.try_recv();
       EXPECT_FALSE(r.has_value());
@@ -680,15 +739,19 @@ TEST(Select, ChannelClosedWhileSelectWaitsOnASendCaseThrows) {
       auto c = make_chan<counted>();
       auto d = make_chan<int>();
       std::atomic<int> parked{0};
-      auto h = goro::co_spawn([](chan<counted> c, chan<int> d, std::atomic<int>* parked) -> task<std::string> {
-        parked->fetch_add(1);
-        try {
-          (void)co_await goro::select(c.send_case(counted(1)), d.recv_case());
-        } catch (const goro::channel_error& e) {
-          co_return e.what();
-        }
-        co_return "(no exception)";
-      }, c, d, &parked);
+      auto h = goro::co_spawn(
+          [](chan<counted> c, chan<int> d,
+             std::atomic<int>* parked) -> task<std::string> {
+            parked->fetch_add(1);
+            try {
+              (void)co_await goro::select(c.send_case(counted(1)),
+                                          d.recv_case());
+            } catch (const goro::channel_error& e) {
+              co_return e.what();
+            }
+            co_return "(no exception)";
+          },
+          c, d, &parked);
       co_await until_parked(&parked, 1);
       c.close();
       EXPECT_EQ(co_await h, kSendOnClosed);
@@ -705,12 +768,14 @@ TEST(Select, ChannelClosedWhileSelectWaitsOnAReceiveCaseFiresEmpty) {
     auto c = make_chan<int>();
     auto d = make_chan<int>();
     std::atomic<int> parked{0};
-    auto h = goro::co_spawn([](chan<int> c, chan<int> d, std::atomic<int>* parked) -> task<int> {
-      parked->fetch_add(1);
-      auto r = co_await goro::select(d.recv_case(), c.recv_case());
-      if (r.index() != 1) co_return -1;
-      co_return r.value<1>().has_value() ? -2 : 1;
-    }, c, d, &parked);
+    auto h = goro::co_spawn(
+        [](chan<int> c, chan<int> d, std::atomic<int>* parked) -> task<int> {
+          parked->fetch_add(1);
+          auto r = co_await goro::select(d.recv_case(), c.recv_case());
+          if (r.index() != 1) co_return -1;
+          co_return r.value<1>().has_value() ? -2 : 1;
+        },
+        c, d, &parked);
     co_await until_parked(&parked, 1);
     c.close();
     EXPECT_EQ(co_await h, 1);
@@ -725,13 +790,16 @@ TEST(Select, CloseWakesASelectWaitingTwiceOnTheChannelOnce) {
     std::atomic<int> parked{0};
     for (int round = 0; round < 50; ++round) {
       auto c = make_chan<int>(), d = make_chan<int>();
-      auto h = goro::co_spawn([](chan<int> c, chan<int> d, std::atomic<int>* parked) -> task<int> {
-        parked->fetch_add(1);
-        auto r = co_await goro::select(c.recv_case(), d.recv_case(), c.recv_case());
-        if (r.index() == 0) co_return r.value<0>().has_value() ? -1 : 0;
-        if (r.index() == 2) co_return r.value<2>().has_value() ? -1 : 2;
-        co_return -2;
-      }, c, d, &parked);
+      auto h = goro::co_spawn(
+          [](chan<int> c, chan<int> d, std::atomic<int>* parked) -> task<int> {
+            parked->fetch_add(1);
+            auto r = co_await goro::select(c.recv_case(), d.recv_case(),
+                                           c.recv_case());
+            if (r.index() == 0) co_return r.value<0>().has_value() ? -1 : 0;
+            if (r.index() == 2) co_return r.value<2>().has_value() ? -1 : 2;
+            co_return -2;
+          },
+          c, d, &parked);
       co_await until_parked(&parked, 2 * round + 1);
       c.close();
       const int got = co_await h;
@@ -741,15 +809,18 @@ TEST(Select, CloseWakesASelectWaitingTwiceOnTheChannelOnce) {
       // A send and a receive case on the channel being closed: exactly one
       // outcome, either the receive case with nothing or the send's error.
       auto e = make_chan<int>();
-      auto h2 = goro::co_spawn([](chan<int> e, chan<int> d, std::atomic<int>* parked) -> task<int> {
-        parked->fetch_add(1);
-        try {
-          auto r = co_await goro::select(e.send_case(1), d.recv_case(), e.recv_case());
-          co_return r.index() == 2 && !r.value<2>().has_value() ? 1 : -1;
-        } catch (const goro::channel_error& err) {
-          co_return std::string(err.what()) == kSendOnClosed ? 2 : -2;
-        }
-      }, e, d, &parked);
+      auto h2 = goro::co_spawn(
+          [](chan<int> e, chan<int> d, std::atomic<int>* parked) -> task<int> {
+            parked->fetch_add(1);
+            try {
+              auto r = co_await goro::select(e.send_case(1), d.recv_case(),
+                                             e.recv_case());
+              co_return r.index() == 2 && !r.value<2>().has_value() ? 1 : -1;
+            } catch (const goro::channel_error& err) {
+              co_return std::string(err.what()) == kSendOnClosed ? 2 : -2;
+            }
+          },
+          e, d, &parked);
       co_await until_parked(&parked, 2 * round + 2);
       e.close();
       const int got2 = co_await h2;
@@ -766,12 +837,16 @@ TEST(Select, WaitingSelectWokenByASend) {
   rt.block_on([]() -> task<> {
     auto a = make_chan<int>(), b = make_chan<int>(), c = make_chan<int>(2);
     std::atomic<int> parked{0};
-    auto h = goro::co_spawn([](chan<int> a, chan<int> b, chan<int> c, std::atomic<int>* parked) -> task<std::pair<std::size_t, int>> {
-      parked->fetch_add(1);
-      auto r = co_await goro::select(a.recv_case(), b.recv_case(), c.recv_case());
-      int v = r.index() == 1 ? r.value<1>().value_or(-1) : -2;
-      co_return std::pair<std::size_t, int>{r.index(), v};
-    }, a, b, c, &parked);
+    auto h = goro::co_spawn(
+        [](chan<int> a, chan<int> b, chan<int> c,
+           std::atomic<int>* parked) -> task<std::pair<std::size_t, int>> {
+          parked->fetch_add(1);
+          auto r = co_await goro::select(a.recv_case(), b.recv_case(),
+                                         c.recv_case());
+          int v = r.index() == 1 ? r.value<1>().value_or(-1) : -2;
+          co_return std::pair<std::size_t, int>{r.index(), v};
+        },
+        a, b, c, &parked);
     co_await until_parked(&parked, 1);
     co_await b.send(42);  // hands off to the waiting select
     EXPECT_EQ(co_await h, (std::pair<std::size_t, int>{1, 42}));
@@ -786,11 +861,14 @@ TEST(Select, WaitingSelectWokenByAReceive) {
   rt.block_on([]() -> task<> {
     auto a = make_chan<int>(), b = make_chan<int>();
     std::atomic<int> parked{0};
-    auto h = goro::co_spawn([](chan<int> a, chan<int> b, std::atomic<int>* parked) -> task<std::size_t> {
-      parked->fetch_add(1);
-      auto r = co_await goro::select(a.send_case(1), b.send_case(2));
-      co_return r.index();
-    }, a, b, &parked);
+    auto h = goro::co_spawn(
+        [](chan<int> a, chan<int> b,
+           std::atomic<int>* parked) -> task<std::size_t> {
+          parked->fetch_add(1);
+          auto r = co_await goro::select(a.send_case(1), b.send_case(2));
+          co_return r.index();
+        },
+        a, b, &parked);
     co_await until_parked(&parked, 1);
     EXPECT_EQ(co_await b.recv(), std::optional<int>(2));
     EXPECT_EQ(co_await h, 1u);
@@ -804,11 +882,13 @@ TEST(Select, WaitingSelectWokenByClose) {
   rt.block_on([]() -> task<> {
     auto a = make_chan<int>(), b = make_chan<int>();
     std::atomic<int> parked{0};
-    auto h = goro::co_spawn([](chan<int> a, chan<int> b, std::atomic<int>* parked) -> task<int> {
-      parked->fetch_add(1);
-      auto r = co_await goro::select(a.recv_case(), b.recv_case());
-      co_return r.index() == 0 && !r.value<0>().has_value() ? 1 : -1;
-    }, a, b, &parked);
+    auto h = goro::co_spawn(
+        [](chan<int> a, chan<int> b, std::atomic<int>* parked) -> task<int> {
+          parked->fetch_add(1);
+          auto r = co_await goro::select(a.recv_case(), b.recv_case());
+          co_return r.index() == 0 && !r.value<0>().has_value() ? 1 : -1;
+        },
+        a, b, &parked);
     co_await until_parked(&parked, 1);
     a.close();
     EXPECT_EQ(co_await h, 1);
@@ -820,19 +900,25 @@ TEST(Select, WaitingSelectWokenByPlainThreads) {
   goro::runtime rt{goro::options{.procs = 2}};
   for (int round = 0; round < 50; ++round) {
     auto a = make_chan<int>(), b = make_chan<int>();
-    auto h = rt.co_spawn([](chan<int> a, chan<int> b) -> task<int> {
-      auto r = co_await goro::select(a.recv_case(), b.send_case(5));
-      if (r.index() == 0) co_return r.value<0>().value_or(-1);
-      co_return 1000;
-    }, a, b);
+    auto h = rt.co_spawn(
+        [](chan<int> a, chan<int> b) -> task<int> {
+          auto r = co_await goro::select(a.recv_case(), b.send_case(5));
+          if (r.index() == 0) co_return r.value<0>().value_or(-1);
+          co_return 1000;
+        },
+        a, b);
     int got;
     if (round % 2 == 0) {
       a.send_blocking(round);
-      got = rt.block_on([](goro::join_handle<int> h) -> task<int> { co_return co_await h; }, std::move(h));
+      got = rt.block_on(
+          [](goro::join_handle<int> h) -> task<int> { co_return co_await h; },
+          std::move(h));
       EXPECT_EQ(got, round);
     } else {
       EXPECT_EQ(b.recv_blocking(), std::optional<int>(5));
-      got = rt.block_on([](goro::join_handle<int> h) -> task<int> { co_return co_await h; }, std::move(h));
+      got = rt.block_on(
+          [](goro::join_handle<int> h) -> task<int> { co_return co_await h; },
+          std::move(h));
       EXPECT_EQ(got, 1000);
     }
     expect_no_waiters(a, "a");
@@ -848,10 +934,13 @@ TEST(Select, LosingCasesLeaveNoWaiters) {
   rt.block_on([]() -> task<> {
     for (int round = 0; round < 300; ++round) {
       auto a = make_chan<int>(), b = make_chan<int>(), c = make_chan<int>();
-      auto h = goro::co_spawn([](chan<int> a, chan<int> b, chan<int> c) -> task<std::size_t> {
-        auto r = co_await goro::select(a.recv_case(), b.recv_case(), c.send_case(7));
-        co_return r.index();
-      }, a, b, c);
+      auto h = goro::co_spawn(
+          [](chan<int> a, chan<int> b, chan<int> c) -> task<std::size_t> {
+            auto r = co_await goro::select(a.recv_case(), b.recv_case(),
+                                           c.send_case(7));
+            co_return r.index();
+          },
+          a, b, c);
       const int which = round % 3;
       if (which == 0) co_await a.send(1);
       if (which == 1) co_await b.send(2);
@@ -863,9 +952,11 @@ TEST(Select, LosingCasesLeaveNoWaiters) {
       expect_no_waiters(b, "b");
       expect_no_waiters(c, "c");
       // A new waiter on a channel the select lost on gets the next value.
-      auto r = goro::co_spawn([](chan<int> a) -> task<std::optional<int>> {
-        co_return co_await a.recv();
-      }, a);
+      auto r = goro::co_spawn(
+          [](chan<int> a) -> task<std::optional<int>> {
+            co_return co_await a.recv();
+          },
+          a);
       co_await a.send(100 + round);
       EXPECT_EQ(co_await r, std::optional<int>(100 + round));
     }
@@ -881,11 +972,14 @@ TEST(Select, ReceiveFromFullBufferCompletesAWaitingSelectSend) {
     co_await c.send(0);
     co_await c.send(1);
     std::atomic<int> parked{0};
-    auto h = goro::co_spawn([](chan<int> c, chan<int> d, std::atomic<int>* parked) -> task<std::size_t> {
-      parked->fetch_add(1);
-      auto r = co_await goro::select(d.send_case(6), c.send_case(5));
-      co_return r.index();
-    }, c, d, &parked);
+    auto h = goro::co_spawn(
+        [](chan<int> c, chan<int> d,
+           std::atomic<int>* parked) -> task<std::size_t> {
+          parked->fetch_add(1);
+          auto r = co_await goro::select(d.send_case(6), c.send_case(5));
+          co_return r.index();
+        },
+        c, d, &parked);
     co_await until_parked(&parked, 1);
     EXPECT_EQ(co_await c.recv(), std::optional<int>(0));
     EXPECT_EQ(c.len(), 2u);  // 1 and the select's 5
@@ -907,11 +1001,13 @@ TEST(Select, ManyWaitingSelectsEachValueFiresOne) {
     std::vector<goro::join_handle<int>> hs;
     for (int i = 0; i < kSelects; ++i) {
       others.push_back(make_chan<int>());
-      hs.push_back(goro::co_spawn([](chan<int> c, chan<int> other) -> task<int> {
-        auto r = co_await goro::select(other.recv_case(), c.recv_case());
-        if (r.index() != 1) co_return -100;
-        co_return r.value<1>().value_or(-1);
-      }, c, others.back()));
+      hs.push_back(goro::co_spawn(
+          [](chan<int> c, chan<int> other) -> task<int> {
+            auto r = co_await goro::select(other.recv_case(), c.recv_case());
+            if (r.index() != 1) co_return -100;
+            co_return r.value<1>().value_or(-1);
+          },
+          c, others.back()));
     }
     for (int v = 0; v < kSelects / 2; ++v) co_await c.send(v);
     c.close();
@@ -937,18 +1033,21 @@ TEST(Select, RuntimeTornDownWhileSelectsWait) {
   {
     goro::runtime rt{goro::options{.procs = 2}};
     for (int i = 0; i < 4; ++i) {
-      rt.go([](chan<counted> a, chan<counted> b, chan<counted> full,
-               std::atomic<int>* started, int i) -> task<> {
-        started->fetch_add(1);
-        (void)co_await goro::select(a.recv_case(), b.send_case(counted(i)),
-                                    full.send_case(counted(10 + i)), a.recv_case());
-        ADD_FAILURE() << "a select fired";
-      }, a, b, full, &started, i);
+      rt.go(
+          [](chan<counted> a, chan<counted> b, chan<counted> full,
+             std::atomic<int>* started, int i) -> task<> {
+            started->fetch_add(1);
+            (void)co_await goro::select(a.recv_case(), b.send_case(counted(i)),
+                                        full.send_case(counted(10 + i)),
+                                        a.recv_case());
+            ADD_FAILURE() << "a select fired";
+          },
+          a, b, full, &started, i);
     }
     wait_until([&] { return started.load() == 4; });
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  EXPECT_EQ(counted::live.load(), 1);  // the buffered value only
+  EXPECT_EQ(counted::live.load(), 1);      // the buffered value only
   EXPECT_FALSE(a.try_send(counted(1)));    // no stale receiver
   EXPECT_FALSE(b.try_recv().has_value());  // no stale sender
   EXPECT_EQ(full.try_recv()->value, 100);
@@ -969,11 +1068,14 @@ TEST(Select, WaitersBehindAFiredSelectAreServedInOrder) {
     std::atomic<int> parked{0};
     auto r0 = goro::co_spawn(recv_once, c, &parked);
     co_await until_parked(&parked, 1);
-    auto s = goro::co_spawn([](chan<int> c, chan<int> d, std::atomic<int>* parked) -> task<std::size_t> {
-      parked->fetch_add(1);
-      auto r = co_await goro::select(c.recv_case(), d.recv_case());
-      co_return r.index();
-    }, c, d, &parked);
+    auto s = goro::co_spawn(
+        [](chan<int> c, chan<int> d,
+           std::atomic<int>* parked) -> task<std::size_t> {
+          parked->fetch_add(1);
+          auto r = co_await goro::select(c.recv_case(), d.recv_case());
+          co_return r.index();
+        },
+        c, d, &parked);
     co_await until_parked(&parked, 2);
     auto r2 = goro::co_spawn(recv_once, c, &parked);
     co_await until_parked(&parked, 3);
@@ -993,15 +1095,19 @@ TEST(Select, Select6FailedCasesKeepQueuesIntact) {
   goro::runtime rt{goro::options{.procs = 2}};
   for (int round = 0; round < 100; ++round) {
     rt.block_on([]() -> task<> {
-      auto c1 = make_chan<bool>(), c2 = make_chan<bool>(), c3 = make_chan<bool>();
-      auto g1 = goro::co_spawn([](chan<bool> c1) -> task<> { (void)co_await c1.recv(); }, c1);
-      auto g2 = goro::co_spawn([](chan<bool> c1, chan<bool> c2, chan<bool> c3) -> task<bool> {
-        auto r = co_await goro::select(c1.recv_case(), c2.recv_case());
-        if (r.index() == 0) co_return false;  // Go: panic("dummy")
-        co_await c3.send(true);
-        (void)co_await c1.recv();
-        co_return true;
-      }, c1, c2, c3);
+      auto c1 = make_chan<bool>(), c2 = make_chan<bool>(),
+           c3 = make_chan<bool>();
+      auto g1 = goro::co_spawn(
+          [](chan<bool> c1) -> task<> { (void)co_await c1.recv(); }, c1);
+      auto g2 = goro::co_spawn(
+          [](chan<bool> c1, chan<bool> c2, chan<bool> c3) -> task<bool> {
+            auto r = co_await goro::select(c1.recv_case(), c2.recv_case());
+            if (r.index() == 0) co_return false;  // Go: panic("dummy")
+            co_await c3.send(true);
+            (void)co_await c1.recv();
+            co_return true;
+          },
+          c1, c2, c3);
       goro::go([](chan<bool> c2) -> task<> { co_await c2.send(true); }, c2);
       (void)co_await c3.recv();
       co_await c1.send(true);
@@ -1020,16 +1126,18 @@ TEST(Select, Select7ReceiveAndSendForms) {
     for (int recv_form = 0; recv_form < 3; ++recv_form) {
       for (int send_form = 0; send_form < 3; ++send_form) {
         auto c = make_chan<int>();
-        auto h = goro::co_spawn([](chan<int> c, int form) -> task<int> {
-          if (form == 0) co_return (co_await c.recv()).value_or(-1);
-          if (form == 1) {
-            auto r = co_await goro::select(c.recv_case());
-            co_return r.value<0>().value_or(-1);
-          }
-          auto c2 = make_chan<int>();
-          auto r = co_await goro::select(c.recv_case(), c2.recv_case());
-          co_return r.index() == 0 ? r.value<0>().value_or(-1) : -2;
-        }, c, recv_form);
+        auto h = goro::co_spawn(
+            [](chan<int> c, int form) -> task<int> {
+              if (form == 0) co_return (co_await c.recv()).value_or(-1);
+              if (form == 1) {
+                auto r = co_await goro::select(c.recv_case());
+                co_return r.value<0>().value_or(-1);
+              }
+              auto c2 = make_chan<int>();
+              auto r = co_await goro::select(c.recv_case(), c2.recv_case());
+              co_return r.index() == 0 ? r.value<0>().value_or(-1) : -2;
+            },
+            c, recv_form);
         co_await goro::yield();
         if (send_form == 0) {
           co_await c.send(1);
@@ -1040,7 +1148,8 @@ TEST(Select, Select7ReceiveAndSendForms) {
           auto r = co_await goro::select(c.send_case(1), c2.send_case(1));
           EXPECT_EQ(r.index(), 0u);
         }
-        EXPECT_EQ(co_await h, 1) << "recv form " << recv_form << ", send form " << send_form;
+        EXPECT_EQ(co_await h, 1)
+            << "recv form " << recv_form << ", send form " << send_form;
       }
     }
   });
@@ -1058,10 +1167,12 @@ TEST(Select, GoTestNonblockRecvRace) {
     for (int i = 0; i < n; ++i) {
       auto c = make_chan<int>(1);
       co_await c.send(1);
-      auto h = goro::co_spawn([](chan<int> c, std::shared_ptr<std::atomic<int>> bad) -> task<> {
-        auto r = co_await goro::select(c.recv_case(), default_case());
-        if (r.index() == 1) bad->fetch_add(1);
-      }, c, bad);
+      auto h = goro::co_spawn(
+          [](chan<int> c, std::shared_ptr<std::atomic<int>> bad) -> task<> {
+            auto r = co_await goro::select(c.recv_case(), default_case());
+            if (r.index() == 1) bad->fetch_add(1);
+          },
+          c, bad);
       c.close();
       (void)co_await c.recv();
       co_await h;
@@ -1085,10 +1196,13 @@ void nonblock_select_race(int procs, bool close_c2) {
       auto c1 = make_chan<int>(1);
       auto c2 = make_chan<int>(close_c2 ? 0 : 1);
       co_await c1.send(1);
-      goro::go([](chan<int> c1, chan<int> c2, chan<bool> done) -> task<> {
-        auto r = co_await goro::select(c1.recv_case(), c2.recv_case(), default_case());
-        co_await done.send(r.index() != 2);
-      }, c1, c2, done);
+      goro::go(
+          [](chan<int> c1, chan<int> c2, chan<bool> done) -> task<> {
+            auto r = co_await goro::select(c1.recv_case(), c2.recv_case(),
+                                           default_case());
+            co_await done.send(r.index() != 2);
+          },
+          c1, c2, done);
       if (close_c2) {
         c2.close();
       } else {
@@ -1125,22 +1239,30 @@ TEST(Select, OppositeArgumentOrdersNeverDeadlock) {
       auto a = make_chan<int>(), b = make_chan<int>(), c = make_chan<int>();
       // G1 offers on a and b and takes from c; G2 the reverse, in reverse
       // argument order. Every pairing completes one select in each.
-      auto g1 = goro::co_spawn([](chan<int> a, chan<int> b, chan<int> c, int n) -> task<std::array<int, 3>> {
-        std::array<int, 3> k{};
-        for (int i = 0; i < n; ++i) {
-          auto r = co_await goro::select(a.send_case(i), b.send_case(i), c.recv_case());
-          ++k[r.index()];
-        }
-        co_return k;
-      }, a, b, c, rounds);
-      auto g2 = goro::co_spawn([](chan<int> a, chan<int> b, chan<int> c, int n) -> task<std::array<int, 3>> {
-        std::array<int, 3> k{};
-        for (int i = 0; i < n; ++i) {
-          auto r = co_await goro::select(c.send_case(i), b.recv_case(), a.recv_case());
-          ++k[r.index()];
-        }
-        co_return k;
-      }, a, b, c, rounds);
+      auto g1 = goro::co_spawn(
+          [](chan<int> a, chan<int> b, chan<int> c,
+             int n) -> task<std::array<int, 3>> {
+            std::array<int, 3> k{};
+            for (int i = 0; i < n; ++i) {
+              auto r = co_await goro::select(a.send_case(i), b.send_case(i),
+                                             c.recv_case());
+              ++k[r.index()];
+            }
+            co_return k;
+          },
+          a, b, c, rounds);
+      auto g2 = goro::co_spawn(
+          [](chan<int> a, chan<int> b, chan<int> c,
+             int n) -> task<std::array<int, 3>> {
+            std::array<int, 3> k{};
+            for (int i = 0; i < n; ++i) {
+              auto r = co_await goro::select(c.send_case(i), b.recv_case(),
+                                             a.recv_case());
+              ++k[r.index()];
+            }
+            co_return k;
+          },
+          a, b, c, rounds);
       auto k1 = co_await g1;
       auto k2 = co_await g2;
       EXPECT_EQ(k1[0], k2[2]);  // sends on a == receives from a
@@ -1166,8 +1288,8 @@ TEST(Select, GoSelectEvaluatesEachValueOnce) {
     auto send = [&](chan<unsigned> a, chan<unsigned> b) -> task<int> {
       int i = 0;
       for (;;) {
-        auto r = co_await goro::select(a.send_case(get_value()),
-                                       b.send_case(get_value()), default_case());
+        auto r = co_await goro::select(
+            a.send_case(get_value()), b.send_case(get_value()), default_case());
         if (r.index() == 2) break;
         ++i;
         if (r.index() == 0) a = chan<unsigned>();
@@ -1192,7 +1314,8 @@ TEST(Select, ValueOfACaseThatDidNotFireThrowsLogicError) {
   rt.block_on([]() -> task<> {
     auto a = make_chan<int>(1), b = make_chan<int>(1);
     co_await b.send(3);
-    auto r = co_await goro::select(a.recv_case(), b.recv_case(), default_case());
+    auto r =
+        co_await goro::select(a.recv_case(), b.recv_case(), default_case());
     EXPECT_EQ(r.index(), 1u);
     EXPECT_MISUSE_ERROR((void)r.value<0>());
     EXPECT_EQ(r.value<1>(), std::optional<int>(3));
@@ -1257,10 +1380,12 @@ TEST(Select, MoveOnlyValues) {
   rt.block_on([]() -> task<> {
     auto a = make_chan<std::unique_ptr<int>>();
     auto b = make_chan<std::unique_ptr<int>>(1);
-    auto h = goro::co_spawn([](chan<std::unique_ptr<int>> a) -> task<int> {
-      auto p = co_await a.recv();
-      co_return p && *p ? **p : -1;
-    }, a);
+    auto h = goro::co_spawn(
+        [](chan<std::unique_ptr<int>> a) -> task<int> {
+          auto p = co_await a.recv();
+          co_return p && *p ? **p : -1;
+        },
+        a);
     auto r = co_await goro::select(a.send_case(std::make_unique<int>(7)),
                                    b.recv_case());
     EXPECT_EQ(r.index(), 0u);
@@ -1283,18 +1408,22 @@ TEST(Select, UnsentValuesAreDestroyedOnce) {
     rt.block_on([]() -> task<> {
       auto a = make_chan<counted>(1), b = make_chan<counted>(1);
       for (int i = 0; i < 200; ++i) {
-        auto r = co_await goro::select(a.send_case(counted(i)), b.send_case(counted(-i)),
-                                       a.recv_case(), b.recv_case());
+        auto r = co_await goro::select(a.send_case(counted(i)),
+                                       b.send_case(counted(-i)), a.recv_case(),
+                                       b.recv_case());
         EXPECT_LT(r.index(), 4u);
       }
       // Blocking: a waiting select whose other send case never fires.
       auto u = make_chan<counted>(), never = make_chan<counted>();
-      auto h = goro::co_spawn([](chan<counted> u) -> task<int> {
-        co_await goro::yield();
-        auto v = co_await u.recv();
-        co_return v ? v->value : -1;
-      }, u);
-      auto r = co_await goro::select(never.send_case(counted(1)), u.send_case(counted(2)));
+      auto h = goro::co_spawn(
+          [](chan<counted> u) -> task<int> {
+            co_await goro::yield();
+            auto v = co_await u.recv();
+            co_return v ? v->value : -1;
+          },
+          u);
+      auto r = co_await goro::select(never.send_case(counted(1)),
+                                     u.send_case(counted(2)));
       EXPECT_EQ(r.index(), 1u);
       EXPECT_EQ(co_await h, 2);
     });
@@ -1316,9 +1445,9 @@ TEST(Select, GoTestChanSendInterface) {
     EXPECT_EQ(m.use_count(), 2);
     auto r1 = co_await goro::select(c.send_case(std::any(m)), default_case());
     EXPECT_EQ(r1.index(), 1u);
-    auto r2 = co_await goro::select(c.send_case(std::any(m)),
-                                    c.send_case(std::any(std::make_shared<mt>())),
-                                    default_case());
+    auto r2 = co_await goro::select(
+        c.send_case(std::any(m)), c.send_case(std::any(std::make_shared<mt>())),
+        default_case());
     EXPECT_EQ(r2.index(), 2u);
     EXPECT_EQ(m.use_count(), 2);  // m and the buffered copy only
     EXPECT_EQ(c.len(), 1u);
@@ -1343,10 +1472,12 @@ TEST(Select, CaseFromAnRvalueHandleOwnsTheChannel) {
       // Waiting on a case that owns its channel, fed through another handle.
       auto y = make_chan<counted>();
       chan<counted> feeder = y;
-      auto h = goro::co_spawn([](chan<counted> y) -> task<int> {
-        auto r = co_await goro::select(std::move(y).recv_case());
-        co_return r.value<0>() ? r.value<0>()->value : -1;
-      }, std::move(y));
+      auto h = goro::co_spawn(
+          [](chan<counted> y) -> task<int> {
+            auto r = co_await goro::select(std::move(y).recv_case());
+            co_return r.value<0>() ? r.value<0>()->value : -1;
+          },
+          std::move(y));
       co_await feeder.send(counted(5));
       EXPECT_EQ(co_await h, 5);
     });
@@ -1356,7 +1487,8 @@ TEST(Select, CaseFromAnRvalueHandleOwnsTheChannel) {
 }
 
 template <std::size_t N, std::size_t... I>
-auto select_recv_all_of(std::array<chan<int>, N> chs, std::index_sequence<I...>) {
+auto select_recv_all_of(std::array<chan<int>, N> chs,
+                        std::index_sequence<I...>) {
   return goro::select(std::move(chs[I]).recv_case()...);
 }
 
@@ -1374,11 +1506,15 @@ TEST(Select, TwentyFiveCases) {
     }
     std::atomic<int> parked{0};
     for (std::size_t k = 0; k < kN; k += 6) {
-      auto h = goro::co_spawn([](std::array<chan<int>, kN> chs, std::atomic<int>* parked) -> task<std::size_t> {
-        parked->fetch_add(1);
-        auto r = co_await select_recv_all_of(std::move(chs), std::make_index_sequence<kN>{});
-        co_return r.index();
-      }, chs, &parked);
+      auto h = goro::co_spawn(
+          [](std::array<chan<int>, kN> chs,
+             std::atomic<int>* parked) -> task<std::size_t> {
+            parked->fetch_add(1);
+            auto r = co_await select_recv_all_of(
+                std::move(chs), std::make_index_sequence<kN>{});
+            co_return r.index();
+          },
+          chs, &parked);
       co_await until_parked(&parked, static_cast<int>(k / 6 + 1));
       EXPECT_TRUE(chs[k].try_send(1));
       EXPECT_EQ(co_await h, k);

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 
 #include <algorithm>
-#include <coroutine>
-#include <exception>
 #include <atomic>
+#include <coroutine>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -174,10 +174,10 @@ TEST(CoSpawn, LvalueAndRvalueAwait) {
   goro::runtime rt{goro::options{.procs = 2}};
   int v = rt.block_on([]() -> goro::task<int> {
     goro::join_handle<int> h = goro::co_spawn(twice_after_yields, 10);
-    int a = co_await h;                                   // lvalue
+    int a = co_await h;                                        // lvalue
     int b = co_await goro::co_spawn(twice_after_yields, 100);  // rvalue
     goro::join_handle<int> h2 = goro::co_spawn(twice, 1000);
-    int c = co_await std::move(h2);                        // xvalue
+    int c = co_await std::move(h2);  // xvalue
     co_return a + b + c;
   });
   EXPECT_EQ(v, 20 + 200 + 2000);
@@ -413,9 +413,8 @@ TEST(CoSpawn, UnjoinedResultIsDestroyed) {
   {
     goro::runtime rt{goro::options{.procs = 2}};
     rt.block_on([]() -> goro::task<void> {
-      auto h = goro::co_spawn([]() -> goro::task<counted> {
-        co_return counted(5);
-      });
+      auto h =
+          goro::co_spawn([]() -> goro::task<counted> { co_return counted(5); });
       while (!h.done()) co_await goro::yield();
       // h dropped here, unjoined: the stored result must be destroyed.
     });
@@ -451,10 +450,9 @@ TEST(OutsideRuntime, InvalidProcsThrowInvalidArgument) {
 TEST(OutsideRuntime, MoreProcsThanCoresIsAllowed) {
   goro::runtime rt{goro::options{.procs = 16}};
   EXPECT_EQ(rt.procs(), 16);
-  EXPECT_EQ(rt.block_on([]() -> goro::task<int> {
-              co_return goro::gomaxprocs();
-            }),
-            16);
+  EXPECT_EQ(
+      rt.block_on([]() -> goro::task<int> { co_return goro::gomaxprocs(); }),
+      16);
 }
 
 // --------------------------------------------------------- block_on
@@ -559,14 +557,13 @@ TEST(RuntimeSpawn, GoAndCoSpawnFromSeveralPlainThreads) {
     });
   }
   for (auto& t : ts) t.join();
-  std::int64_t joined = rt.block_on(
-      [&handles]() -> goro::task<std::int64_t> {
-        std::int64_t s = 0;
-        for (auto& hs : handles) {
-          for (auto& h : hs) s += co_await h;
-        }
-        co_return s;
-      });
+  std::int64_t joined = rt.block_on([&handles]() -> goro::task<std::int64_t> {
+    std::int64_t s = 0;
+    for (auto& hs : handles) {
+      for (auto& h : hs) s += co_await h;
+    }
+    co_return s;
+  });
   EXPECT_EQ(joined, kThreads * 2 * (kPerThread - 1) * kPerThread / 2);
   wait_until([&] { return counter.load() == kThreads * kPerThread; });
   EXPECT_EQ(counter.load(), kThreads * kPerThread);
@@ -661,8 +658,8 @@ TEST_F(GomaxprocsEnv, DefaultRuntimeAndRunUseGomaxprocs) {
     EXPECT_EQ(rt.procs(), 3);
     EXPECT_EQ(rt.stats().procs.size(), 3u);
   }
-  EXPECT_EQ(goro::run([]() -> goro::task<int> { co_return goro::gomaxprocs(); }),
-            3);
+  EXPECT_EQ(
+      goro::run([]() -> goro::task<int> { co_return goro::gomaxprocs(); }), 3);
   unsetenv("GOMAXPROCS");
   {
     goro::runtime rt{goro::options{}};
@@ -683,7 +680,6 @@ TEST(Procs, GomaxprocsInsideEqualsProcs) {
     EXPECT_EQ(inside, procs);
   }
 }
-
 
 // ------------------------------------------------------------- this_g
 
@@ -727,9 +723,8 @@ TEST(ThisG, IdsAreNotReusedAcrossRuntimes) {
   for (int r = 0; r < 3; ++r) {
     goro::runtime rt{goro::options{.procs = 1}};
     for (int i = 0; i < 50; ++i) {
-      ids.insert(rt.block_on([]() -> goro::task<std::uint64_t> {
-        co_return goro::this_g::id();
-      }));
+      ids.insert(rt.block_on(
+          []() -> goro::task<std::uint64_t> { co_return goro::this_g::id(); }));
     }
   }
   EXPECT_EQ(ids.size(), 150u);
@@ -743,7 +738,8 @@ TEST(SeveralRuntimes, AliveAtOnceAndIndependent) {
   std::atomic<int> wrong{0};
   auto worker = [&wrong](int expect_procs) -> goro::task<std::int64_t> {
     std::vector<goro::join_handle<int>> hs;
-    for (int i = 0; i < 200; ++i) hs.push_back(goro::co_spawn(twice_after_yields, i));
+    for (int i = 0; i < 200; ++i)
+      hs.push_back(goro::co_spawn(twice_after_yields, i));
     std::int64_t s = 0;
     for (auto& h : hs) {
       s += co_await h;
@@ -841,8 +837,7 @@ TEST(OutsideRuntime, JoinAndYieldInATaskThatIsNotAGThrowLogicError) {
     }
     co_return 0;
   };
-  eager e = [](auto joiner, auto yielder,
-               goro::join_handle<int>* hp) -> eager {
+  eager e = [](auto joiner, auto yielder, goro::join_handle<int>* hp) -> eager {
     int a = co_await joiner(hp);
     int b = co_await yielder();
     co_return a + b;
@@ -850,11 +845,9 @@ TEST(OutsideRuntime, JoinAndYieldInATaskThatIsNotAGThrowLogicError) {
   ASSERT_TRUE(e.h.done());
   EXPECT_EQ(e.h.promise().value, 11);
   // The handle was not consumed: a G of its runtime can still join it.
-  EXPECT_EQ(rt.block_on(
-                [](goro::join_handle<int> h) -> goro::task<int> {
-                  co_return co_await h;
-                },
-                std::move(h)),
+  EXPECT_EQ(rt.block_on([](goro::join_handle<int> h)
+                            -> goro::task<int> { co_return co_await h; },
+                        std::move(h)),
             8);
 }
 

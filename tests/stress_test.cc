@@ -58,7 +58,8 @@ goro::task<std::int64_t> tree(int depth, int fanout) {
   if (depth == 0) co_return 1;
   std::vector<goro::join_handle<std::int64_t>> hs;
   hs.reserve(fanout);
-  for (int i = 0; i < fanout; ++i) hs.push_back(goro::co_spawn(tree, depth - 1, fanout));
+  for (int i = 0; i < fanout; ++i)
+    hs.push_back(goro::co_spawn(tree, depth - 1, fanout));
   std::int64_t s = 0;
   for (auto& h : hs) s += co_await h;
   co_return s;
@@ -338,9 +339,8 @@ TEST(Abandon, UnjoinedResultsHeldByBlockedGs) {
     goro::runtime rt{goro::options{.procs = 2}};
     for (int i = 0; i < kHolders; ++i) {
       rt.go([&ready]() -> goro::task<void> {
-        auto h = goro::co_spawn([]() -> goro::task<counted> {
-          co_return counted(7);
-        });
+        auto h = goro::co_spawn(
+            []() -> goro::task<counted> { co_return counted(7); });
         while (!h.done()) co_await goro::yield();
         ready.fetch_add(1);
         for (;;) co_await goro::yield();  // never joins h

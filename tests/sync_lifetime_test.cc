@@ -45,13 +45,15 @@ TEST_P(NoTouchAfterLastGrant, MutexFreedByTheWokenWaiter) {
     auto* mu = new goro::mutex;
     std::atomic<int> state{0};
     mu->lock_blocking();
-    rt.go([](goro::mutex* mu, std::atomic<int>* state) -> task<> {
-      state->store(1);
-      co_await mu->lock();
-      mu->unlock();
-      delete mu;
-      state->store(2);
-    }, mu, &state);
+    rt.go(
+        [](goro::mutex* mu, std::atomic<int>* state) -> task<> {
+          state->store(1);
+          co_await mu->lock();
+          mu->unlock();
+          delete mu;
+          state->store(2);
+        },
+        mu, &state);
     spin_until([&] { return state.load() == 1; });
     let_them_park();
     mu->unlock();
@@ -69,13 +71,15 @@ TEST_P(NoTouchAfterLastGrant, RWMutexFreedByAReaderLetIn) {
     auto* rw = new goro::rwmutex;
     std::atomic<int> state{0};
     rw->lock_blocking();
-    rt.go([](goro::rwmutex* rw, std::atomic<int>* state) -> task<> {
-      state->store(1);
-      co_await rw->lock_shared();
-      rw->unlock_shared();
-      delete rw;
-      state->store(2);
-    }, rw, &state);
+    rt.go(
+        [](goro::rwmutex* rw, std::atomic<int>* state) -> task<> {
+          state->store(1);
+          co_await rw->lock_shared();
+          rw->unlock_shared();
+          delete rw;
+          state->store(2);
+        },
+        rw, &state);
     spin_until([&] { return state.load() == 1; });
     let_them_park();
     rw->unlock();
@@ -96,14 +100,16 @@ TEST_P(NoTouchAfterLastGrant, CondFreedByTheLastWokenWaiter) {
       int waiting = 0;  // guarded by mu
       std::atomic<int> woken{0};
       for (int k = 0; k < waiters; ++k) {
-        rt.go([](goro::mutex* mu, goro::cond* c, int* waiting,
-                 std::atomic<int>* woken, int n) -> task<> {
-          co_await mu->lock();
-          ++*waiting;
-          co_await c->wait(*mu);
-          mu->unlock();
-          if (woken->fetch_add(1) + 1 == n) delete c;
-        }, &mu, c, &waiting, &woken, waiters);
+        rt.go(
+            [](goro::mutex* mu, goro::cond* c, int* waiting,
+               std::atomic<int>* woken, int n) -> task<> {
+              co_await mu->lock();
+              ++*waiting;
+              co_await c->wait(*mu);
+              mu->unlock();
+              if (woken->fetch_add(1) + 1 == n) delete c;
+            },
+            &mu, c, &waiting, &woken, waiters);
       }
       // Once the count shows every waiter, each has its ticket (a waiter
       // takes it before wait unlocks mu).
@@ -133,13 +139,15 @@ TEST_P(NoTouchAfterLastGrant, SemaphoreFreedByTheLastGrantedWaiter) {
       ASSERT_TRUE(s->try_acquire(waiters));
       std::atomic<int> started{0}, finished{0};
       for (int k = 0; k < waiters; ++k) {
-        rt.go([](goro::semaphore* s, std::atomic<int>* started,
-                 std::atomic<int>* finished, int n) -> task<> {
-          started->fetch_add(1);
-          co_await s->acquire(1);
-          s->release(1);
-          if (finished->fetch_add(1) + 1 == n) delete s;
-        }, s, &started, &finished, waiters);
+        rt.go(
+            [](goro::semaphore* s, std::atomic<int>* started,
+               std::atomic<int>* finished, int n) -> task<> {
+              started->fetch_add(1);
+              co_await s->acquire(1);
+              s->release(1);
+              if (finished->fetch_add(1) + 1 == n) delete s;
+            },
+            s, &started, &finished, waiters);
       }
       spin_until([&] { return started.load() == waiters; });
       let_them_park();
@@ -150,8 +158,7 @@ TEST_P(NoTouchAfterLastGrant, SemaphoreFreedByTheLastGrantedWaiter) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Procs, NoTouchAfterLastGrant,
-                         ::testing::Values(1, 2, 4),
-                         [](const auto& info) {
+                         ::testing::Values(1, 2, 4), [](const auto& info) {
                            return "procs" + std::to_string(info.param);
                          });
 

@@ -2,9 +2,9 @@
 // rwmutex (with shared_lock), wait_group, once, cond and semaphore. Each
 // API's contract in goro/sync/*.h, the Go rules behind it
 // (sync/README.md "Semantics": Go's sync.Mutex, sync.RWMutex,
-// sync.WaitGroup, sync.Once, sync.Cond), misuse errors with their exact words, plain
-// threads, runtime teardown with Gs parked on every primitive, and the fatal
-// misuses as death tests. "Still blocked" is checked by sleeping
+// sync.WaitGroup, sync.Once, sync.Cond), misuse errors with their exact words,
+// plain threads, runtime teardown with Gs parked on every primitive, and the
+// fatal misuses as death tests. "Still blocked" is checked by sleeping
 // kStillBlocked and looking again: a G released early shows up as a failure,
 // a G never released as the test's timeout.
 #include <algorithm>
@@ -44,8 +44,7 @@ void still_blocked() { std::this_thread::sleep_for(kStillBlocked); }
   EXPECT_ERROR_WHAT(stmt, goro::sync_error, msg)
 
 // A std::logic_error that is not a goro::sync_error.
-#define EXPECT_MISUSE_ERROR(stmt) \
-  EXPECT_LOGIC_ERROR_NOT(stmt, goro::sync_error)
+#define EXPECT_MISUSE_ERROR(stmt) EXPECT_LOGIC_ERROR_NOT(stmt, goro::sync_error)
 
 namespace {
 
@@ -84,7 +83,8 @@ TEST(Mutex, ScopedLockUnlocksWhenTheGuardDies) {
     goro::mutex mu;
     {
       auto g = co_await mu.scoped_lock();
-      static_assert(std::is_same_v<decltype(g), goro::unique_lock<goro::mutex>>);
+      static_assert(
+          std::is_same_v<decltype(g), goro::unique_lock<goro::mutex>>);
       EXPECT_TRUE(g.owns_lock());
       EXPECT_TRUE(static_cast<bool>(g));
       EXPECT_EQ(g.mutex(), &mu);
@@ -179,13 +179,15 @@ TEST(Mutex, LockWaitsForTheHolder) {
   std::atomic<int> stage{0};
   goro::runtime rt{goro::options{.procs = 2}};
   mu.lock_blocking();
-  rt.go([](goro::mutex* mu, std::atomic<int>* stage) -> task<> {
-    stage->store(1);
-    co_await mu->lock();
-    stage->store(2);
-    mu->unlock();
-    stage->store(3);
-  }, &mu, &stage);
+  rt.go(
+      [](goro::mutex* mu, std::atomic<int>* stage) -> task<> {
+        stage->store(1);
+        co_await mu->lock();
+        stage->store(2);
+        mu->unlock();
+        stage->store(3);
+      },
+      &mu, &stage);
   wait_until([&] { return stage.load() == 1; });
   still_blocked();
   EXPECT_EQ(stage.load(), 1) << "lock() returned while the mutex was held";
@@ -201,13 +203,15 @@ TEST(Mutex, LockBlockingFromAPlainThreadWaitsForAG) {
   std::atomic<int> stage{0};
   auto release = make_chan<int>();
   goro::runtime rt{goro::options{.procs = 2}};
-  rt.go([](goro::mutex* mu, goro::chan<int> release,
-           std::atomic<int>* stage) -> task<> {
-    co_await mu->lock();
-    stage->store(1);
-    (void)co_await release.recv();
-    mu->unlock();
-  }, &mu, release, &stage);
+  rt.go(
+      [](goro::mutex* mu, goro::chan<int> release,
+         std::atomic<int>* stage) -> task<> {
+        co_await mu->lock();
+        stage->store(1);
+        (void)co_await release.recv();
+        mu->unlock();
+      },
+      &mu, release, &stage);
   wait_until([&] { return stage.load() == 1; });
   std::thread t([&] {
     stage.store(2);
@@ -245,10 +249,12 @@ TEST(Mutex, AnyGMayUnlock) {
   rt.block_on([]() -> task<> {
     goro::mutex mu;
     co_await mu.lock();
-    auto h = goro::co_spawn([](goro::mutex* mu) -> task<> {
-      mu->unlock();
-      co_return;
-    }, &mu);
+    auto h = goro::co_spawn(
+        [](goro::mutex* mu) -> task<> {
+          mu->unlock();
+          co_return;
+        },
+        &mu);
     co_await h;
     EXPECT_TRUE(mu.try_lock());
     mu.unlock();
@@ -284,14 +290,16 @@ TEST(Mutex, EveryWaiterGetsTheLockInTurn) {
   goro::runtime rt{goro::options{.procs = 2}};
   mu.lock_blocking();
   for (int i = 0; i < 5; ++i) {
-    rt.go([](goro::mutex* mu, std::atomic<int>* waiting,
-             std::atomic<int>* done) -> task<> {
-      waiting->fetch_add(1);
-      co_await mu->lock();
-      done->fetch_add(1);
-      co_await goro::yield();
-      mu->unlock();
-    }, &mu, &waiting, &done);
+    rt.go(
+        [](goro::mutex* mu, std::atomic<int>* waiting,
+           std::atomic<int>* done) -> task<> {
+          waiting->fetch_add(1);
+          co_await mu->lock();
+          done->fetch_add(1);
+          co_await goro::yield();
+          mu->unlock();
+        },
+        &mu, &waiting, &done);
   }
   wait_until([&] { return waiting.load() == 5; });
   still_blocked();
@@ -353,7 +361,8 @@ TEST(RWMutex, ScopedForms) {
     goro::rwmutex rw;
     {
       auto w = co_await rw.scoped_lock();
-      static_assert(std::is_same_v<decltype(w), goro::unique_lock<goro::rwmutex>>);
+      static_assert(
+          std::is_same_v<decltype(w), goro::unique_lock<goro::rwmutex>>);
       EXPECT_TRUE(w.owns_lock());
       EXPECT_EQ(w.mutex(), &rw);
       EXPECT_FALSE(rw.try_lock_shared());
@@ -362,7 +371,8 @@ TEST(RWMutex, ScopedForms) {
     rw.unlock();
     {
       auto r1 = co_await rw.scoped_lock_shared();
-      static_assert(std::is_same_v<decltype(r1), goro::shared_lock<goro::rwmutex>>);
+      static_assert(
+          std::is_same_v<decltype(r1), goro::shared_lock<goro::rwmutex>>);
       auto r2 = co_await rw.scoped_lock_shared();
       EXPECT_TRUE(r1.owns_lock());
       EXPECT_FALSE(rw.try_lock());
@@ -393,27 +403,32 @@ TEST(RWMutex, WaitingWriterHoldsUpNewReaders) {
   std::atomic<int> writer{0}, reader{0};
   goro::runtime rt{goro::options{.procs = 2}};
   ASSERT_TRUE(rw.try_lock_shared());  // the reader already inside
-  rt.go([](goro::rwmutex* rw, std::atomic<int>* st) -> task<> {
-    st->store(1);
-    co_await rw->lock();
-    st->store(2);
-    // Hold it until told to go; a reader must not get in meanwhile.
-    while (st->load() != 3) co_await goro::yield();
-    rw->unlock();
-    st->store(4);
-  }, &rw, &writer);
+  rt.go(
+      [](goro::rwmutex* rw, std::atomic<int>* st) -> task<> {
+        st->store(1);
+        co_await rw->lock();
+        st->store(2);
+        // Hold it until told to go; a reader must not get in meanwhile.
+        while (st->load() != 3) co_await goro::yield();
+        rw->unlock();
+        st->store(4);
+      },
+      &rw, &writer);
   wait_until([&] { return writer.load() == 1; });
   still_blocked();
   EXPECT_EQ(writer.load(), 1) << "lock() returned with a reader inside";
-  EXPECT_FALSE(rw.try_lock_shared()) << "try_lock_shared barged past a waiting writer";
+  EXPECT_FALSE(rw.try_lock_shared())
+      << "try_lock_shared barged past a waiting writer";
   EXPECT_FALSE(rw.try_lock());
-  rt.go([](goro::rwmutex* rw, std::atomic<int>* st) -> task<> {
-    st->store(1);
-    co_await rw->lock_shared();
-    st->store(2);
-    rw->unlock_shared();
-    st->store(3);
-  }, &rw, &reader);
+  rt.go(
+      [](goro::rwmutex* rw, std::atomic<int>* st) -> task<> {
+        st->store(1);
+        co_await rw->lock_shared();
+        st->store(2);
+        rw->unlock_shared();
+        st->store(3);
+      },
+      &rw, &reader);
   wait_until([&] { return reader.load() == 1; });
   still_blocked();
   EXPECT_EQ(reader.load(), 1) << "lock_shared barged past a waiting writer";
@@ -470,27 +485,31 @@ TEST(RWMutex, WriterExclusiveThenQueuedReadersBeforeNextWriter) {
   goro::runtime rt{goro::options{.procs = 2}};
   rw.lock_blocking();  // writer 1: the test thread
   for (int i = 0; i < 3; ++i) {
-    rt.go([](goro::rwmutex* rw, std::atomic<int>* queued, std::atomic<int>* in,
-             std::atomic<int>* done) -> task<> {
-      queued->fetch_add(1);
-      co_await rw->lock_shared();
-      in->fetch_add(1);
-      // Stay inside a while: writer 2 must wait for all three.
-      for (int k = 0; k < 20; ++k) co_await goro::yield();
-      done->fetch_add(1);
-      rw->unlock_shared();
-    }, &rw, &queued, &readers_in, &readers_done);
+    rt.go(
+        [](goro::rwmutex* rw, std::atomic<int>* queued, std::atomic<int>* in,
+           std::atomic<int>* done) -> task<> {
+          queued->fetch_add(1);
+          co_await rw->lock_shared();
+          in->fetch_add(1);
+          // Stay inside a while: writer 2 must wait for all three.
+          for (int k = 0; k < 20; ++k) co_await goro::yield();
+          done->fetch_add(1);
+          rw->unlock_shared();
+        },
+        &rw, &queued, &readers_in, &readers_done);
   }
   wait_until([&] { return queued.load() == 3; });
   still_blocked();  // the readers are parked behind writer 1
-  rt.go([](goro::rwmutex* rw, std::atomic<int>* st, std::atomic<int>* done,
-           std::atomic<int>* seen) -> task<> {
-    st->store(1);
-    co_await rw->lock();
-    seen->store(done->load());
-    st->store(2);
-    rw->unlock();
-  }, &rw, &writer2, &readers_done, &readers_in_when_writer2_entered);
+  rt.go(
+      [](goro::rwmutex* rw, std::atomic<int>* st, std::atomic<int>* done,
+         std::atomic<int>* seen) -> task<> {
+        st->store(1);
+        co_await rw->lock();
+        seen->store(done->load());
+        st->store(2);
+        rw->unlock();
+      },
+      &rw, &writer2, &readers_done, &readers_in_when_writer2_entered);
   wait_until([&] { return writer2.load() == 1; });
   still_blocked();
   EXPECT_EQ(readers_in.load(), 0) << "a reader got in while a writer held it";
@@ -508,13 +527,15 @@ TEST(RWMutex, BlockingFormsFromPlainThreads) {
   goro::runtime rt{goro::options{.procs = 2}};
   auto release = make_chan<int>();
   // A G holds it exclusively; a thread's lock_shared_blocking waits.
-  rt.go([](goro::rwmutex* rw, goro::chan<int> release,
-           std::atomic<int>* stage) -> task<> {
-    co_await rw->lock();
-    stage->store(1);
-    (void)co_await release.recv();
-    rw->unlock();
-  }, &rw, release, &stage);
+  rt.go(
+      [](goro::rwmutex* rw, goro::chan<int> release,
+         std::atomic<int>* stage) -> task<> {
+        co_await rw->lock();
+        stage->store(1);
+        (void)co_await release.recv();
+        rw->unlock();
+      },
+      &rw, release, &stage);
   wait_until([&] { return stage.load() == 1; });
   std::thread reader([&] {
     rw.lock_shared_blocking();
@@ -576,12 +597,14 @@ TEST(WaitGroup, AddDoneWaitReleasesEveryWaiter) {
   goro::runtime rt{goro::options{.procs = 2}};
   wg.add(3);
   for (int i = 0; i < 4; ++i) {
-    rt.go([](goro::wait_group* wg, std::atomic<int>* waiting,
-             std::atomic<int>* released) -> task<> {
-      waiting->fetch_add(1);
-      co_await wg->wait();
-      released->fetch_add(1);
-    }, &wg, &waiting, &released);
+    rt.go(
+        [](goro::wait_group* wg, std::atomic<int>* waiting,
+           std::atomic<int>* released) -> task<> {
+          waiting->fetch_add(1);
+          co_await wg->wait();
+          released->fetch_add(1);
+        },
+        &wg, &waiting, &released);
   }
   std::thread t([&] {
     waiting.fetch_add(1);
@@ -614,12 +637,14 @@ TEST(WaitGroup, GoRunsEveryKindOfCallable) {
       co_await goro::yield();
       sum.fetch_add(1);
     });
-    wg.go([&sum] { sum.fetch_add(10); });                   // plain, void
+    wg.go([&sum] { sum.fetch_add(10); });  // plain, void
     wg.go([&sum](int a, int b) { sum.fetch_add(a * b); }, 10, 10);  // 100
-    wg.go([](std::atomic<int>* s, std::string str) -> task<> {
-      co_await goro::yield();
-      s->fetch_add(static_cast<int>(str.size()) * 1000);
-    }, &sum, std::string("four"));                          // 4000
+    wg.go(
+        [](std::atomic<int>* s, std::string str) -> task<> {
+          co_await goro::yield();
+          s->fetch_add(static_cast<int>(str.size()) * 1000);
+        },
+        &sum, std::string("four"));  // 4000
     wg.go(add_to, &sum, 10000);
     wg.go([&sum] {  // a plain callable returning a value: discarded
       sum.fetch_add(100000);
@@ -646,7 +671,8 @@ TEST(WaitGroup, GoWaitSeesEveryEffect) {
       });
     }
     co_await wg.wait();
-    for (int i = 0; i < kN; ++i) EXPECT_EQ(slots[static_cast<std::size_t>(i)], i + 1);
+    for (int i = 0; i < kN; ++i)
+      EXPECT_EQ(slots[static_cast<std::size_t>(i)], i + 1);
   });
 }
 
@@ -885,7 +911,8 @@ TEST(Cond, SignalWakesInFifoOrder) {
   start_waiters_in_order(rt, mu, c, order, waiting, 0, kN);
   for (int k = 1; k <= kN; ++k) {
     c.signal();
-    wait_until([&] { return locked_size(mu, order) == static_cast<std::size_t>(k); });
+    wait_until(
+        [&] { return locked_size(mu, order) == static_cast<std::size_t>(k); });
     still_blocked();  // one signal wakes one G
     EXPECT_EQ(locked_size(mu, order), static_cast<std::size_t>(k))
         << "signal woke more than one G";
@@ -908,7 +935,8 @@ TEST(Cond, BroadcastWakesExactlyThePresentWaiters) {
   wait_until([&] { return locked_size(mu, order) == 4; });
   start_waiters_in_order(rt, mu, c, order, waiting, 4, 1);
   still_blocked();
-  EXPECT_EQ(locked_size(mu, order), 4u) << "a later waiter was woken by an old broadcast";
+  EXPECT_EQ(locked_size(mu, order), 4u)
+      << "a later waiter was woken by an old broadcast";
   mu.lock_blocking();
   std::vector<int> first(order.begin(), order.end());
   mu.unlock();
@@ -989,13 +1017,15 @@ TEST(Cond, DifferentMutexesPerWaiter) {
   std::atomic<int> waiting{0}, woken{0};
   goro::runtime rt{goro::options{.procs = 2}};
   for (goro::mutex* m : {&m1, &m2}) {
-    rt.go([&c, &waiting, &woken](goro::mutex* m) -> task<> {
-      co_await m->lock();
-      waiting.fetch_add(1);
-      co_await c.wait(*m);
-      woken.fetch_add(1);
-      m->unlock();
-    }, m);
+    rt.go(
+        [&c, &waiting, &woken](goro::mutex* m) -> task<> {
+          co_await m->lock();
+          waiting.fetch_add(1);
+          co_await c.wait(*m);
+          woken.fetch_add(1);
+          m->unlock();
+        },
+        m);
   }
   wait_until([&] { return waiting.load() == 2; });
   m1.lock_blocking();  // both waits have unlocked their mutexes
@@ -1070,18 +1100,22 @@ TEST(Semaphore, LargeRequestIsNotStarvedBySmallOnes) {
   std::atomic<int> big{0}, small{0};
   goro::runtime rt{goro::options{.procs = 2}};
   ASSERT_TRUE(s.try_acquire(4));
-  rt.go([](goro::semaphore* s, std::atomic<int>* st) -> task<> {
-    st->store(1);
-    co_await s->acquire(3);
-    st->store(2);
-  }, &s, &big);
+  rt.go(
+      [](goro::semaphore* s, std::atomic<int>* st) -> task<> {
+        st->store(1);
+        co_await s->acquire(3);
+        st->store(2);
+      },
+      &s, &big);
   wait_until([&] { return big.load() == 1; });
   still_blocked();
-  rt.go([](goro::semaphore* s, std::atomic<int>* st) -> task<> {
-    st->store(1);
-    co_await s->acquire(1);
-    st->store(2);
-  }, &s, &small);
+  rt.go(
+      [](goro::semaphore* s, std::atomic<int>* st) -> task<> {
+        st->store(1);
+        co_await s->acquire(1);
+        st->store(2);
+      },
+      &s, &small);
   wait_until([&] { return small.load() == 1; });
   still_blocked();
   s.release(1);  // 1 free: small fits but big is ahead of it
@@ -1110,11 +1144,13 @@ TEST(Semaphore, ReleaseGrantsTheHeadRequestsThatFit) {
   goro::runtime rt{goro::options{.procs = 2}};
   ASSERT_TRUE(s.try_acquire(10));
   for (int i = 0; i < 4; ++i) {
-    rt.go([](goro::semaphore* s, std::int64_t n, std::atomic<int>* st) -> task<> {
-      st->store(1);
-      co_await s->acquire(n);
-      st->store(2);
-    }, &s, weights[i], &st[static_cast<std::size_t>(i)]);
+    rt.go(
+        [](goro::semaphore* s, std::int64_t n, std::atomic<int>* st) -> task<> {
+          st->store(1);
+          co_await s->acquire(n);
+          st->store(2);
+        },
+        &s, weights[i], &st[static_cast<std::size_t>(i)]);
     wait_until([&] { return st[static_cast<std::size_t>(i)].load() == 1; });
     still_blocked();  // parked, in this order
   }
@@ -1138,13 +1174,15 @@ TEST(Semaphore, AcquireBlockingFromAPlainThread) {
   std::atomic<int> stage{0};
   goro::runtime rt{goro::options{.procs = 2}};
   auto release = make_chan<int>();
-  rt.go([](goro::semaphore* s, goro::chan<int> release,
-           std::atomic<int>* stage) -> task<> {
-    co_await s->acquire(2);
-    stage->store(1);
-    (void)co_await release.recv();
-    s->release(2);
-  }, &s, release, &stage);
+  rt.go(
+      [](goro::semaphore* s, goro::chan<int> release,
+         std::atomic<int>* stage) -> task<> {
+        co_await s->acquire(2);
+        stage->store(1);
+        (void)co_await release.recv();
+        s->release(2);
+      },
+      &s, release, &stage);
   wait_until([&] { return stage.load() == 1; });
   std::thread t([&] {
     s.acquire_blocking(2);
@@ -1333,8 +1371,10 @@ TEST(Teardown, CondForgetsDeadWaiters) {
   start_waiters_in_order(rt, mu, c, order, waiting, 0, 1);
   c.signal();
   // Bounded, so that a lost signal fails here instead of timing out.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (locked_size(mu, order) == 0 && std::chrono::steady_clock::now() < deadline) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (locked_size(mu, order) == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   EXPECT_EQ(locked_size(mu, order), 1u)

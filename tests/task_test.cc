@@ -446,8 +446,8 @@ TEST(Task, NestedAwaitsDoNotGrowTheStack) {
     co_return static_cast<std::intptr_t>(top) -
         static_cast<std::intptr_t>(bottom);
   });
-  EXPECT_LT(std::llabs(diff), 16 * 1024) << "stack grew by " << diff
-                                         << " bytes over 2000 nested awaits";
+  EXPECT_LT(std::llabs(diff), 16 * 1024)
+      << "stack grew by " << diff << " bytes over 2000 nested awaits";
 }
 
 // ------------------------------------------ a foreign awaiting coroutine

@@ -7,13 +7,13 @@
 #include <atomic>
 #include <chrono>
 #include <coroutine>
+#include <cstdint>
 #include <exception>
 #include <memory>
-#include <utility>
-#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "goro/goro.h"
 
@@ -159,15 +159,15 @@ struct eager {
 
 // Runs `stmt` (which may co_await) and checks that it throws an `Error`
 // whose what() is exactly `msg`.
-#define EXPECT_ERROR_WHAT(stmt, Error, msg)            \
-  do {                                                 \
-    std::string what_ = "(no exception)";              \
-    try {                                              \
-      stmt;                                            \
-    } catch (const Error& e) {                         \
-      what_ = e.what();                                \
-    }                                                  \
-    EXPECT_EQ(what_, msg) << "from: " #stmt;           \
+#define EXPECT_ERROR_WHAT(stmt, Error, msg)  \
+  do {                                       \
+    std::string what_ = "(no exception)";    \
+    try {                                    \
+      stmt;                                  \
+    } catch (const Error& e) {               \
+      what_ = e.what();                      \
+    }                                        \
+    EXPECT_EQ(what_, msg) << "from: " #stmt; \
   } while (0)
 
 // Runs `stmt` (which may co_await) and checks that it throws a

@@ -11,14 +11,13 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include <cerrno>
-#include <cstdio>
-#include <cstdlib>
-
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -53,12 +52,13 @@ INSTANTIATE_TEST_SUITE_P(Procs, TimerProcs, ::testing::Values(1, 2, 4, 8));
 TEST_P(TimerProcs, SleepNeverReturnsEarly) {
   goro::runtime rt{goro::options{.procs = GetParam()}};
   rt.block_on([]() -> task<> {
-    for (std::chrono::nanoseconds d : {1ns, 1000ns, 50'000ns, 100'000ns,
-                                       1'000'000ns, 3'000'000ns}) {
+    for (std::chrono::nanoseconds d :
+         {1ns, 1000ns, 50'000ns, 100'000ns, 1'000'000ns, 3'000'000ns}) {
       for (int i = 0; i < 5; ++i) {
         const auto t0 = clk::now();
         co_await goro::sleep_for(d);
-        EXPECT_GE(since(t0), d) << "sleep_for(" << d.count() << "ns) woke early";
+        EXPECT_GE(since(t0), d)
+            << "sleep_for(" << d.count() << "ns) woke early";
       }
     }
     const auto until = clk::now() + 2ms;
@@ -251,7 +251,8 @@ TEST_P(TimerProcs, StopRacingWithTheFiringNeverLeavesAStaleValue) {
     int stale = 0;
     for (int i = 0; i < rounds; ++i) {
       goro::timer t(std::chrono::microseconds(rng() % 50));
-      const auto spin_until = clk::now() + std::chrono::microseconds(rng() % 60);
+      const auto spin_until =
+          clk::now() + std::chrono::microseconds(rng() % 60);
       while (clk::now() < spin_until) {
       }
       if (i % 2 == 0) co_await goro::yield();
@@ -294,15 +295,15 @@ TEST(Timer, AfterInSelectIsATimeout) {
   rt.block_on([]() -> task<> {
     auto never = goro::make_chan<int>();
     const auto t0 = clk::now();
-    auto r = co_await goro::select(never.recv_case(),
-                                   goro::after(20ms).recv_case());
+    auto r =
+        co_await goro::select(never.recv_case(), goro::after(20ms).recv_case());
     EXPECT_EQ(r.index(), 1u);
     EXPECT_GE(since(t0), 20ms);
     // A ready case wins over a timeout that has not fired.
     auto ready = goro::make_chan<int>(1);
     co_await ready.send(5);
-    auto r2 = co_await goro::select(ready.recv_case(),
-                                    goro::after(1h).recv_case());
+    auto r2 =
+        co_await goro::select(ready.recv_case(), goro::after(1h).recv_case());
     EXPECT_EQ(r2.index(), 0u);
     // after(<= 0) fires at once.
     auto v = co_await goro::after(-1s).recv();
@@ -445,9 +446,9 @@ void refuse_epoll_pwait2(int err) {
   sock_filter f[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 441 /* epoll_pwait2 */, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K,
-               SECCOMP_RET_ERRNO | (static_cast<unsigned>(err) &
-                                    SECCOMP_RET_DATA)),
+      BPF_STMT(
+          BPF_RET | BPF_K,
+          SECCOMP_RET_ERRNO | (static_cast<unsigned>(err) & SECCOMP_RET_DATA)),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
   };
   sock_fprog prog{sizeof f / sizeof f[0], f};
@@ -503,7 +504,8 @@ TEST(TimerTeardown, ArmedTimersSleepersAndTickersAreReleased) {
         goro::timer t(1h);
         goro::ticker tk(1h);
         auto a = goro::after(1h);
-        auto f = goro::after_func(1h, [] { ADD_FAILURE() << "after_func ran"; });
+        auto f =
+            goro::after_func(1h, [] { ADD_FAILURE() << "after_func ran"; });
         parked.fetch_add(1);
         co_await t.c().recv();
         ADD_FAILURE() << "an hour passed";

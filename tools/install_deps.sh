@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   bazel-bootstrap bazel-rules-java bazel-platforms
   libabsl-dev libmimalloc-dev libgtest-dev libgmock-dev libbenchmark-dev
-  clang-19 libclang-rt-19-dev golang-go g++ python3
+  clang-19 libclang-rt-19-dev clang-format-19 golang-go g++ python3
 )
 
 installed=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "${packages[@]}" 2>/dev/null |

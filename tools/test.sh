@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The full test suite: every test under g++ and clang-19, plain and with each
-# sanitizer, then the separate consumer workspace. Ends with "N passed, M failed".
+# The full test suite: the format and layer checks, every test under g++ and
+# clang-19, plain and with each sanitizer, then the separate consumer
+# workspace. Ends with "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 tools/install_deps.sh || { echo "tools/install_deps.sh failed" >&2; exit 1; }
@@ -17,6 +18,9 @@ run() {  # run TITLE COMMAND...
     failed=$((failed + 1))
   fi
 }
+
+run "format (clang-format-19, .clang-format)" tools/check_format.sh
+run "layers (no upward include)" tools/check_layers.sh
 
 # Grouped by compiler: switching CC re-configures the C++ toolchain. A separate
 # --platform_suffix per configuration keeps each one's outputs, so re-runs are cached.

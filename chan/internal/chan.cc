@@ -1,12 +1,13 @@
 // The out-of-line parts of channels and select: the slow paths (contended
 // lock, close, errors), the park commit functions and select's non-template
 // passes. The protocols are described in the headers next to this file.
+#include <sched.h>
+
 #include <algorithm>
-#include <functional>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <new>
-#include <sched.h>
 #include <stdexcept>
 #include <string>
 
@@ -14,10 +15,10 @@
 #include "goro/chan/internal/chan_ops.h"
 #include "goro/chan/internal/hchan.h"
 #include "goro/chan/internal/select_op.h"
-#include "goro/core/internal/waiter.h"
 #include "goro/core/internal/futex.h"
-#include "goro/core/internal/parker.h"
 #include "goro/core/internal/g.h"
+#include "goro/core/internal/parker.h"
+#include "goro/core/internal/waiter.h"
 #include "goro/runtime/internal/scheduler.h"
 
 namespace goro::internal {
@@ -121,8 +122,8 @@ std::uint32_t lock_select(hchan_base** order, std::uint32_t n) noexcept
   return n;
 }
 
-void unlock_all(hchan_base* const* order, std::uint32_t n) noexcept
-    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+void unlock_all(hchan_base* const* order,
+                std::uint32_t n) noexcept ABSL_NO_THREAD_SAFETY_ANALYSIS {
   for (std::uint32_t i = n; i > 0; --i) order[i - 1]->lock.unlock();
 }
 

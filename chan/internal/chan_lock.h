@@ -56,7 +56,8 @@ class ABSL_LOCKABLE chan_lock {
 // RAII form for the paths that do not suspend.
 class ABSL_SCOPED_LOCKABLE chan_lock_guard {
  public:
-  explicit chan_lock_guard(chan_lock& l) noexcept ABSL_EXCLUSIVE_LOCK_FUNCTION(l)
+  explicit chan_lock_guard(chan_lock& l) noexcept
+      ABSL_EXCLUSIVE_LOCK_FUNCTION(l)
       : l_(l) {
     l_.lock();
   }

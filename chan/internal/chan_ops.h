@@ -102,7 +102,8 @@ struct blocked_op {
   // Step 2 (await_suspend): the trampoline notes. `slot` is the value to
   // send or the optional to receive into.
   template <class Promise>
-  void suspend(std::coroutine_handle<Promise> h, void* slot) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  void suspend(std::coroutine_handle<Promise> h,
+               void* slot) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (!runs_as_g(h)) {
       if (c != nullptr) c->lock.unlock();
       throw_not_in_g(is_send ? "co_await on a channel send"
@@ -110,9 +111,9 @@ struct blocked_op {
     }
     w.slot = slot;
     if (c == nullptr) {
-      park_on(h, &park_forever, nullptr,
-              is_send ? wait_reason::chan_send_nil
-                      : wait_reason::chan_receive_nil);
+      park_on(
+          h, &park_forever, nullptr,
+          is_send ? wait_reason::chan_send_nil : wait_reason::chan_receive_nil);
       return;
     }
     park_on(h, &commit_blocked_op, this,
@@ -152,8 +153,8 @@ struct blocked_op {
 template <class T>
 class [[nodiscard]] send_awaiter {
  public:
-  send_awaiter(hchan<T>* c, T v) noexcept(
-      std::is_nothrow_move_constructible_v<T>)
+  send_awaiter(hchan<T>* c,
+               T v) noexcept(std::is_nothrow_move_constructible_v<T>)
       : op_(c, /*send=*/true), value_(std::move(v)) {}
   send_awaiter(const send_awaiter&) = delete;
   send_awaiter& operator=(const send_awaiter&) = delete;
@@ -193,8 +194,7 @@ class [[nodiscard]] send_awaiter {
 template <class T>
 class [[nodiscard]] recv_awaiter {
  public:
-  explicit recv_awaiter(hchan<T>* c) noexcept
-      : op_(c, /*send=*/false) {}
+  explicit recv_awaiter(hchan<T>* c) noexcept : op_(c, /*send=*/false) {}
   recv_awaiter(const recv_awaiter&) = delete;
   recv_awaiter& operator=(const recv_awaiter&) = delete;
   ~recv_awaiter() { op_.cancel(); }

@@ -126,9 +126,8 @@ class hchan final : public hchan_base {
   // empty).
   // Always inlined: the hot path of every channel operation, a few dozen
   // instructions once the caller's type and queue are known.
-  ABSL_ATTRIBUTE_ALWAYS_INLINE chan_attempt send_locked(T& v,
-                                                        wake_token* wake) noexcept
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE chan_attempt send_locked(
+      T& v, wake_token* wake) noexcept ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
     *wake = {};
     if (closed) return chan_attempt::closed;
     if (waiter* r = recvq.dequeue()) {
@@ -150,8 +149,8 @@ class hchan final : public hchan_base {
 
   // Receive into out (which must be empty). On `done`, *wake is the sender
   // to wake after unlock (or empty). `closed` leaves out empty.
-  ABSL_ATTRIBUTE_ALWAYS_INLINE chan_attempt recv_locked(
-      std::optional<T>& out, wake_token* wake) noexcept
+  ABSL_ATTRIBUTE_ALWAYS_INLINE chan_attempt
+  recv_locked(std::optional<T>& out, wake_token* wake) noexcept
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
     *wake = {};
     const std::size_t n = qcount.load(std::memory_order_relaxed);
@@ -186,8 +185,9 @@ class hchan final : public hchan_base {
   }
 
  private:
-  static constexpr std::size_t kAlign =
-      alignof(T) > alignof(hchan_base) ? alignof(T) : alignof(hchan_base);
+  static constexpr std::size_t kAlign = alignof(T) > alignof(hchan_base)
+                                            ? alignof(T)
+                                            : alignof(hchan_base);
   static constexpr std::size_t kHeader =
       (sizeof(hchan_base) + kAlign - 1) / kAlign * kAlign;
   static std::size_t block_bytes(std::size_t capacity) noexcept {

@@ -104,11 +104,13 @@ lock_hold_stats take_lock_hold_stats() {
   if (s.count == 0) return s;
   const double scale = ns_per_tick();
   auto percentile = [&](double q) {
-    const auto want = static_cast<std::uint64_t>(q * static_cast<double>(s.count));
+    const auto want =
+        static_cast<std::uint64_t>(q * static_cast<double>(s.count));
     std::uint64_t seen = 0;
     for (std::size_t i = 0; i <= kBuckets; ++i) {
       seen += h.counts[i];
-      if (seen > want) return static_cast<double>((i + 1) * kBucketTicks) * scale;
+      if (seen > want)
+        return static_cast<double>((i + 1) * kBucketTicks) * scale;
     }
     return static_cast<double>(h.max) * scale;
   };

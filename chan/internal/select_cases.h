@@ -59,7 +59,8 @@ class recv_select_case {
   internal::waiter& record() noexcept { return w_; }
   void* slot() noexcept { return &slot_; }
   // Under the channel's lock, which the select's pass 1 holds.
-  chan_attempt attempt(wake_token* peer) noexcept ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  chan_attempt attempt(wake_token* peer) noexcept
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
     return chan_.get()->recv_locked(slot_, peer);
   }
   result_type take_result() noexcept { return std::move(slot_); }
@@ -87,7 +88,8 @@ class send_select_case {
   internal::waiter& record() noexcept { return w_; }
   void* slot() noexcept { return &value_; }
   // Under the channel's lock, which the select's pass 1 holds.
-  chan_attempt attempt(wake_token* peer) noexcept ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  chan_attempt attempt(wake_token* peer) noexcept
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
     return chan_.get()->send_locked(value_, peer);
   }
   result_type take_result() noexcept { return {}; }

@@ -47,10 +47,10 @@
 #include <utility>
 #include <variant>
 
+#include "absl/base/thread_annotations.h"
 #include "goro/chan/internal/chan_ops.h"
 #include "goro/chan/internal/hchan.h"
 #include "goro/chan/internal/select_cases.h"
-#include "absl/base/thread_annotations.h"
 #include "goro/core/internal/waiter.h"
 
 namespace goro {
@@ -73,7 +73,8 @@ struct select_slot {
 // block, so that pass 1 skips it without the typed attempt. (A queue may
 // hold only records of selects that already fired elsewhere; then this
 // says true and the attempt finds out.)
-inline bool may_proceed(const select_slot& s) noexcept ABSL_NO_THREAD_SAFETY_ANALYSIS {
+inline bool may_proceed(const select_slot& s) noexcept
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
   const hchan_base* c = s.c;
   if (c->closed) return true;
   const std::size_t n = c->qcount.load(std::memory_order_relaxed);
@@ -208,15 +209,15 @@ class [[nodiscard]] select_awaiter {
   }
 
   template <class Promise>
-  void await_suspend(std::coroutine_handle<Promise> h) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  void await_suspend(std::coroutine_handle<Promise> h)
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (!runs_as_g(h)) {
       if (core_.nslots != 0) unlock_all(core_.order, core_.nlocks);
       throw_not_in_g("co_await goro::select(...)");
     }
     if (core_.nslots == 0) {  // only nil channels, or no case at all
       park_on(h, &park_forever, nullptr,
-              kCases == 0 ? wait_reason::select_no_cases
-                          : wait_reason::select);
+              kCases == 0 ? wait_reason::select_no_cases : wait_reason::select);
       return;
     }
     park_on(h, &commit_select, &core_, wait_reason::select);

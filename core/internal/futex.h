@@ -33,13 +33,13 @@ namespace goro::internal {
 // timeout). Spurious returns are possible.
 inline void futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected,
                        const struct timespec* timeout = nullptr) noexcept {
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word),
-          FUTEX_WAIT_PRIVATE, expected, timeout, nullptr, 0);
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT_PRIVATE,
+          expected, timeout, nullptr, 0);
 }
 
 inline void futex_wake_one(std::atomic<std::uint32_t>* word) noexcept {
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word),
-          FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAKE_PRIVATE,
+          1, nullptr, nullptr, 0);
 }
 
 // One spin-wait hint (x86 PAUSE, AArch64 YIELD).

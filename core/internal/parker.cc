@@ -27,8 +27,7 @@ void parker::park() noexcept {
     }
     // Spurious futex return while still kSleeping: sleep again.
     expected = kSleeping;
-    state_.compare_exchange_strong(expected, kEmpty,
-                                   std::memory_order_relaxed);
+    state_.compare_exchange_strong(expected, kEmpty, std::memory_order_relaxed);
   }
 }
 

@@ -4,8 +4,8 @@
 // the token, park() consumes it, blocking until it is there. An unpark that
 // comes before the park is not lost: the park returns at once. That is what
 // makes the scheduler's stop/start protocol race-free: the waker decides to
-// wake a particular M (under the idle lock, runtime/internal/idle.h) and may call unpark() before
-// that M has actually gone to sleep.
+// wake a particular M (under the idle lock, runtime/internal/idle.h) and may
+// call unpark() before that M has actually gone to sleep.
 //
 // This is where an idle M blocks, except the one that sleeps until the
 // earliest timer: that one waits in the poller (poller.h, Go's

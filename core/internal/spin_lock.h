@@ -64,7 +64,8 @@ class ABSL_LOCKABLE spin_lock {
 // RAII form for the paths that do not suspend.
 class ABSL_SCOPED_LOCKABLE spin_lock_guard {
  public:
-  explicit spin_lock_guard(spin_lock& l) noexcept ABSL_EXCLUSIVE_LOCK_FUNCTION(l)
+  explicit spin_lock_guard(spin_lock& l) noexcept
+      ABSL_EXCLUSIVE_LOCK_FUNCTION(l)
       : l_(l) {
     l_.lock();
   }

@@ -82,12 +82,12 @@ enum class waiter_state : std::uint8_t { idle, linked, granted };
 // them alone keeps an awaiter's construction, on every operation, to a few
 // stores.
 struct waiter {
-  waiter* next;     // set by the queue
-  waiter* prev;     // set by the queue
-  wake_token who;   // whom to wake; set by the owner before linking
+  waiter* next;    // set by the queue
+  waiter* prev;    // set by the queue
+  wake_token who;  // whom to wake; set by the owner before linking
   union {
-    void* slot;     // channel: the T to send from, the optional to fill
-    std::int64_t n; // semaphore weight, or cond ticket
+    void* slot;      // channel: the T to send from, the optional to fill
+    std::int64_t n;  // semaphore weight, or cond ticket
   };
   select_state* sel = nullptr;  // null unless part of a select
   std::uint16_t case_index;     // its case in the select

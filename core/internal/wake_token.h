@@ -24,7 +24,7 @@ namespace goro::internal {
 struct g;
 
 struct wake_token {
-  g* gp = nullptr;          // a G to make runnable
+  g* gp = nullptr;           // a G to make runnable
   parker* thread = nullptr;  // or a plain thread to unpark
   explicit operator bool() const noexcept {
     return gp != nullptr || thread != nullptr;

@@ -31,7 +31,8 @@ constexpr int kLines = 5;  // lines per talker
 goro::chan<std::string> boring(std::string msg, int lines) {
   goro::chan<std::string> c = goro::make_chan<std::string>();
   goro::go(
-      [](std::string msg, int lines, goro::chan<std::string> c) -> goro::task<> {
+      [](std::string msg, int lines,
+         goro::chan<std::string> c) -> goro::task<> {
         for (int i = 0; i < lines; ++i) {
           std::string line = msg + " " + std::to_string(i);
           co_await c.send(std::move(line));
@@ -52,8 +53,8 @@ goro::chan<std::string> fan_in(goro::chan<std::string> input1,
       [](goro::chan<std::string> input1, goro::chan<std::string> input2,
          goro::chan<std::string> c) -> goro::task<> {
         while (input1 || input2) {  // until both are nil
-          auto r = co_await goro::select(input1.recv_case(),
-                                         input2.recv_case());
+          auto r =
+              co_await goro::select(input1.recv_case(), input2.recv_case());
           if (r.index() == 0) {
             if (std::optional<std::string>& s = r.value<0>()) {
               co_await c.send(std::move(*s));
@@ -75,7 +76,8 @@ goro::chan<std::string> fan_in(goro::chan<std::string> input1,
 }
 
 goro::task<int> app() {
-  goro::chan<std::string> c = fan_in(boring("Joe", kLines), boring("Ann", kLines));
+  goro::chan<std::string> c =
+      fan_in(boring("Joe", kLines), boring("Ann", kLines));
   while (std::optional<std::string> s = co_await c.recv()) {
     std::printf("%s\n", s->c_str());
   }

@@ -39,7 +39,7 @@ goro::task<> player(std::string name, goro::chan<ball> table,
     if (b->hits == last) {
       co_await referee.send(*b);  // game over
     } else {
-      co_await table.send(*b);    // waits until the other player takes it
+      co_await table.send(*b);  // waits until the other player takes it
     }
   }
 }

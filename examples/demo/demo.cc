@@ -23,13 +23,14 @@ double ns_since(clock_type::time_point start, std::int64_t ops) {
   return static_cast<double>(ns) / static_cast<double>(ops);
 }
 
-goro::task<std::int64_t> square(std::int64_t x) { co_return x * x; }
+goro::task<std::int64_t> square(std::int64_t x) { co_return x* x; }
 
 // Spawns n Gs at once, then joins them all.
 goro::task<std::int64_t> million(std::int64_t n) {
   std::vector<goro::join_handle<std::int64_t>> gs;
   gs.reserve(static_cast<std::size_t>(n));
-  for (std::int64_t i = 0; i < n; ++i) gs.push_back(goro::co_spawn(square, i % 1000));
+  for (std::int64_t i = 0; i < n; ++i)
+    gs.push_back(goro::co_spawn(square, i % 1000));
   std::int64_t sum = 0;
   for (auto& h : gs) sum += co_await h;
   co_return sum;

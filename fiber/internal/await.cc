@@ -1,6 +1,6 @@
-#include <stdexcept>
-
 #include "goro/fiber/await.h"
+
+#include <stdexcept>
 
 namespace goro::internal {
 

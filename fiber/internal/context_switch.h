@@ -46,13 +46,13 @@ inline void* make_context(char* top, context_fn fn, void* arg) noexcept {
   frame[0] = mxcsr | (std::uint64_t{x87cw} << 32);
   frame[4] = reinterpret_cast<std::uint64_t>(arg);  // r12
   frame[5] = reinterpret_cast<std::uint64_t>(fn);   // rbx
-  frame[6] = 0;                                      // rbp: ends FP chains
+  frame[6] = 0;                                     // rbp: ends FP chains
   frame[7] = reinterpret_cast<std::uint64_t>(&goro_context_start);
 #elif defined(__aarch64__)
   std::uint64_t frame[22] = {};
-  frame[0] = reinterpret_cast<std::uint64_t>(fn);    // x19
-  frame[1] = reinterpret_cast<std::uint64_t>(arg);   // x20
-  frame[10] = 0;                                     // x29
+  frame[0] = reinterpret_cast<std::uint64_t>(fn);                    // x19
+  frame[1] = reinterpret_cast<std::uint64_t>(arg);                   // x20
+  frame[10] = 0;                                                     // x29
   frame[11] = reinterpret_cast<std::uint64_t>(&goro_context_start);  // x30
   std::uint64_t fpcr = 0;
   __asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));

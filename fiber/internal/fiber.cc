@@ -1,14 +1,13 @@
 #include "goro/fiber/internal/fiber.h"
 
 #include <cxxabi.h>
-
 #include <unistd.h>
 
 #include <cstring>
 #include <exception>
 
-#include "goro/fiber/internal/context_switch.h"
 #include "goro/core/internal/fatal.h"
+#include "goro/fiber/internal/context_switch.h"
 #include "goro/runtime/internal/scheduler.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -36,13 +35,13 @@ namespace {
 // This thread's fiber state, one trivially constructed thread_local (no
 // lazy-initialisation guard on the resume path).
 struct thread_state {
-  const running_stack* running;   // for the overflow handler
+  const running_stack* running;  // for the overflow handler
   // The thread's C++ exception globals (__cxa_get_globals(): its address
   // is fixed for the thread's life). <cxxabi.h> declares an opaque type;
   // both libsupc++ and libc++abi lay it out as fiber::eh_globals on x86-64
   // and AArch64.
   void* eh;
-  bool prepared;                  // prepare_thread_for_fibers() done
+  bool prepared;  // prepare_thread_for_fibers() done
 };
 thread_local thread_state tls{};
 }  // namespace

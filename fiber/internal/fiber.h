@@ -120,7 +120,7 @@ class fiber final : public wait_context {
 
   static void entry(void* self) noexcept;
   void start();
-  void switched_in() noexcept;    // fiber side, after every switch in
+  void switched_in() noexcept;          // fiber side, after every switch in
   void switch_out(bool last) noexcept;  // fiber side
   [[noreturn]] void unwind_instead_of_waiting(
       const wait_request* pending = nullptr);

@@ -123,16 +123,15 @@ fiber_stack fiber_stack::acquire(std::size_t size) {
 #if defined(GORO_ASAN)
     // Frames alive when the previous fiber switched away for the last time
     // (its entry function's) left their redzones poisoned.
-    __asan_unpoison_memory_region(s.top() - 64 * 1024 > s.lo()
-                                      ? s.top() - 64 * 1024
-                                      : s.lo(),
-                                  std::min<std::size_t>(size, 64 * 1024));
+    __asan_unpoison_memory_region(
+        s.top() - 64 * 1024 > s.lo() ? s.top() - 64 * 1024 : s.lo(),
+        std::min<std::size_t>(size, 64 * 1024));
 #endif
     return s;
   }
-  void* p = mmap(nullptr, kGuardSize + size, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1,
-                 0);
+  void* p =
+      mmap(nullptr, kGuardSize + size, PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
   if (p == MAP_FAILED) {
     const int err = errno;
     throw std::system_error(
@@ -312,6 +311,5 @@ void prepare_thread_for_fibers() noexcept {
   std::call_once(once, install_handler);
   tls_alt_stack.ensure();
 }
-
 
 }  // namespace goro::internal

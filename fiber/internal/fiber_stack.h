@@ -28,7 +28,8 @@
 // "Seen" means the lowest stack pointer observed when the fiber suspended;
 // depth reached and left again between two suspensions is not seen, and
 // stays committed until the stack leaves the pool. Always madvising would
-// cost a system call per fiber, so it is done only when needed. The pool keeps at most kPoolMax stacks of each size.
+// cost a system call per fiber, so it is done only when needed. The pool keeps
+// at most kPoolMax stacks of each size.
 //
 // Mappings. Each stack is two mappings (guard and usable part); Linux
 // limits a process to vm.max_map_count of them (65530 by default), which
@@ -48,8 +49,8 @@ struct fiber_stack {
   static constexpr std::size_t kMinSize = 16 * 1024;
   static constexpr std::size_t kPoolMax = 256;
 
-  char* base = nullptr;   // start of the mapping: the guard
-  std::size_t size = 0;   // usable bytes (page multiple)
+  char* base = nullptr;  // start of the mapping: the guard
+  std::size_t size = 0;  // usable bytes (page multiple)
 
   char* lo() const noexcept { return base + kGuardSize; }
   char* top() const noexcept { return lo() + size; }

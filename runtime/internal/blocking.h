@@ -37,7 +37,8 @@ namespace goro::internal {
 struct wait_request {
   void* awaiter = nullptr;
   std::coroutine_handle<> (*suspend)(
-      void* awaiter, std::coroutine_handle<task_promise<void>> driver) = nullptr;
+      void* awaiter,
+      std::coroutine_handle<task_promise<void>> driver) = nullptr;
   void (*cancel)(void* awaiter) noexcept = nullptr;
 };
 
@@ -116,8 +117,8 @@ await_result_t<A&&> await_in(wait_context* ctx, A&& x) {
   using Aw = std::remove_reference_t<decltype(aw)>;
   if (!aw.await_ready()) {
     using A0 = std::remove_cv_t<Aw>;
-    ctx->wait(wait_request{const_cast<A0*>(std::addressof(aw)),
-                           &suspend_on<A0>, &cancel_awaiter<A0>});
+    ctx->wait(wait_request{const_cast<A0*>(std::addressof(aw)), &suspend_on<A0>,
+                           &cancel_awaiter<A0>});
   }
   return aw.await_resume();
 }

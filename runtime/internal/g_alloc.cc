@@ -49,8 +49,7 @@ g* g_alloc::get(processor* pp) {
       // above only costs a block allocation.)
       std::lock_guard<std::mutex> lock(mu_);
       std::size_t n = std::min<std::size_t>(free_.size(), kMaxLocalFree / 2);
-      std::copy_n(free_.end() - static_cast<std::ptrdiff_t>(n), n,
-                  pp->gfree);
+      std::copy_n(free_.end() - static_cast<std::ptrdiff_t>(n), n, pp->gfree);
       free_.resize(free_.size() - n);
       nfree_.store(free_.size(), std::memory_order_relaxed);
       pp->ngfree = static_cast<std::uint32_t>(n);

@@ -1,7 +1,8 @@
 // global_queue: the runtime-wide queue of runnable Gs above the Ps.
 //
-// Go's sched.runq: a FIFO of Gs guarded by a mutex, with an atomic length so that the hot path ("is there anything in
-// the global queue?") is one load and takes no lock. It receives
+// Go's sched.runq: a FIFO of Gs guarded by a mutex, with an atomic length so
+// that the hot path ("is there anything in the global queue?") is one load and
+// takes no lock. It receives
 //  - Gs spawned or readied by threads that hold no P (rt.go from main()),
 //  - half of a P's local ring when the ring overflows,
 //  - Gs that yield (Gosched puts the G at the back of the global queue).
@@ -27,8 +28,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <deque>
 #include <cstddef>
+#include <deque>
 #include <mutex>
 
 #include "goro/core/internal/g.h"

@@ -66,7 +66,8 @@ g* scheduler::join_park(g* me, g* t) {
     return nullptr;  // parked; t's finish will run or queue us
   }
   if (w != kJoinDone) {
-    fatal("a join_handle was awaited by two Gs at once (one handle, one owner)");
+    fatal(
+        "a join_handle was awaited by two Gs at once (one handle, one owner)");
   }
   return me;  // t finished already
 }

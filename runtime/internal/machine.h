@@ -21,7 +21,7 @@ struct machine {
   scheduler* sched = nullptr;
   processor* p = nullptr;  // the P this M holds; null while idle
   bool spinning = false;
-  g* curg = nullptr;       // the G running on this M, if any
+  g* curg = nullptr;  // the G running on this M, if any
   // The time a G parking on this M records (g::wait_since): the coarse
   // clock, read every kParkClockEvery parks and whenever the M wakes from
   // its sleep, so that a park costs no clock read (a read costs about as

@@ -33,8 +33,8 @@ bool runs_as_g(std::coroutine_handle<Promise> h) noexcept {
 // Parks the G running `h` with `commit(arg, g)` and the reason `why`.
 // Requires runs_as_g(h).
 template <class Promise>
-void park_on(std::coroutine_handle<Promise> h, park_commit_fn commit,
-             void* arg, wait_reason why) noexcept {
+void park_on(std::coroutine_handle<Promise> h, park_commit_fn commit, void* arg,
+             wait_reason why) noexcept {
   park(h.promise().g_, h, &h.promise(), commit, arg, why);
 }
 

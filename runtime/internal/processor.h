@@ -31,8 +31,7 @@ namespace goro::internal {
 class owner_counter {
  public:
   void add(std::uint64_t n = 1) noexcept {
-    v_.store(v_.load(std::memory_order_relaxed) + n,
-             std::memory_order_relaxed);
+    v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
   std::uint64_t get() const noexcept {
     return v_.load(std::memory_order_relaxed);
@@ -43,12 +42,12 @@ class owner_counter {
 };
 
 struct processor_counters {
-  owner_counter spawned;        // Gs created by Gs on this P
-  owner_counter run;            // G executions (each resumption counts)
-  owner_counter stolen;         // Gs this P took from other Ps
-  owner_counter steal_attempts; // victims probed
-  owner_counter parks;          // times an M gave this P up to sleep
-  owner_counter global_takes;   // Gs taken from the global queue
+  owner_counter spawned;         // Gs created by Gs on this P
+  owner_counter run;             // G executions (each resumption counts)
+  owner_counter stolen;          // Gs this P took from other Ps
+  owner_counter steal_attempts;  // victims probed
+  owner_counter parks;           // times an M gave this P up to sleep
+  owner_counter global_takes;    // Gs taken from the global queue
 };
 
 struct processor {
@@ -63,13 +62,13 @@ struct processor {
   alignas(ABSL_CACHELINE_SIZE) std::atomic<g*> runnext{nullptr};
 
   // --- owner-only state (the M holding this P) ---
-  std::uint32_t schedtick = 0;   // fresh time slices started
-  std::uint32_t inherited = 0;   // consecutive runnext runs in this slice
-  std::uint64_t rng = 0;         // steal order
+  std::uint32_t schedtick = 0;  // fresh time slices started
+  std::uint32_t inherited = 0;  // consecutive runnext runs in this slice
+  std::uint64_t rng = 0;        // steal order
   static constexpr std::uint32_t kMaxFree = 64;
-  g* gfree[kMaxFree];            // free g structs (a stack)
+  g* gfree[kMaxFree];  // free g structs (a stack)
   std::uint32_t ngfree = 0;
-  std::uint64_t next_id = 0;     // cached G id range [next_id, end_id)
+  std::uint64_t next_id = 0;  // cached G id range [next_id, end_id)
   std::uint64_t end_id = 0;
 
   processor* idle_link = nullptr;  // scheduler idle list (under its lock)

@@ -24,7 +24,9 @@ class result_slot {
       value_.emplace(std::forward<U>(v)...);
     }
   }
-  void set_exception(std::exception_ptr e) noexcept { exception_ = std::move(e); }
+  void set_exception(std::exception_ptr e) noexcept {
+    exception_ = std::move(e);
+  }
 
   // The value, or rethrows the exception.
   T take() {
@@ -37,9 +39,10 @@ class result_slot {
   }
 
  private:
-  using stored = std::conditional_t<
-      std::is_reference_v<T>, std::add_pointer_t<std::remove_reference_t<T>>,
-      std::conditional_t<std::is_void_v<T>, char, T>>;
+  using stored =
+      std::conditional_t<std::is_reference_v<T>,
+                         std::add_pointer_t<std::remove_reference_t<T>>,
+                         std::conditional_t<std::is_void_v<T>, char, T>>;
   std::exception_ptr exception_;
   std::optional<stored> value_;
 };

@@ -58,9 +58,9 @@ struct member_sig<R (C::*)(P...)> {
 template <class F, class = void>
 struct params_by_value : std::false_type {};
 template <class F>
-struct params_by_value<F, std::enable_if_t<std::is_pointer_v<F> &&
-                                           std::is_function_v<
-                                               std::remove_pointer_t<F>>>>
+struct params_by_value<
+    F, std::enable_if_t<std::is_pointer_v<F> &&
+                        std::is_function_v<std::remove_pointer_t<F>>>>
     : sig_by_value<std::remove_pointer_t<F>> {};
 // Any other operator() form (ref-qualified, non-const noexcept, overloaded,
 // generic) is simply not known to be safe: it gets the wrapper frame.
@@ -126,13 +126,12 @@ auto make_root_task(F&& f, Args&&... args) {
                   "goro::go / co_spawn: pass the task by value (std::move it)");
     return task_type(std::move(f));
   } else if constexpr (traits::stateless) {
-    return task_type(
-        std::invoke(std::forward<F>(f), std::decay_t<Args>(
-                                            std::forward<Args>(args))...));
+    return task_type(std::invoke(
+        std::forward<F>(f), std::decay_t<Args>(std::forward<Args>(args))...));
   } else {
     return owning_root<task_type, typename traits::callable,
-                       std::decay_t<Args>...>(
-        std::forward<F>(f), std::forward<Args>(args)...);
+                       std::decay_t<Args>...>(std::forward<F>(f),
+                                              std::forward<Args>(args)...);
   }
 }
 

@@ -57,8 +57,8 @@ int timer_heap::run_expired(std::int64_t now) {
       return ran;
     }
     timer* t = heap_[0];
-    const bool skip = t->period > 0 &&
-                      t->running.load(std::memory_order_relaxed) != 0;
+    const bool skip =
+        t->period > 0 && t->running.load(std::memory_order_relaxed) != 0;
     // Counted in before `heap` can read null (see the header).
     if (t->waitable && !skip) {
       t->running.fetch_add(1, std::memory_order_relaxed);

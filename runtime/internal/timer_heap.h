@@ -57,8 +57,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "goro/core/internal/clock.h"
 #include "absl/base/thread_annotations.h"
+#include "goro/core/internal/clock.h"
 #include "goro/core/internal/spin_lock.h"
 
 namespace goro::internal {
@@ -78,7 +78,7 @@ struct timer {
   std::int64_t period = 0;  // > 0: re-armed by that much each time it fires
   std::atomic<timer_heap*> heap{nullptr};  // the heap holding it, or null
   std::atomic<std::uint32_t> running{0};   // firings in progress (waitable)
-  bool waitable = false;    // set by the owner before arming
+  bool waitable = false;                   // set by the owner before arming
   std::uint32_t index = 0;  // position in the heap; under the heap's lock
   void* arg = nullptr;      // for fn: its owner
 
@@ -123,11 +123,13 @@ class timer_heap {
   // Teardown: takes every timer off and tells it (timer_event::detached).
   void detach_all() noexcept;
 
-
  private:
-  void remove_at_locked(std::uint32_t i) noexcept ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
-  void sift_up_locked(std::uint32_t i) noexcept ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
-  void sift_down_locked(std::uint32_t i) noexcept ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  void remove_at_locked(std::uint32_t i) noexcept
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  void sift_up_locked(std::uint32_t i) noexcept
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  void sift_down_locked(std::uint32_t i) noexcept
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
   void publish_earliest_locked() noexcept ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
 
   spin_lock lock_;

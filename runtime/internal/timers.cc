@@ -40,9 +40,9 @@ namespace goro::internal {
 
 void scheduler::add_timer(timer* t, std::int64_t when) {
   machine* m = current_machine();
-  processor* pp =
-      (m != nullptr && m->sched == this && m->p != nullptr) ? m->p
-                                                            : ps_[0].get();
+  processor* pp = (m != nullptr && m->sched == this && m->p != nullptr)
+                      ? m->p
+                      : ps_[0].get();
   if (pp->timers.add(t, when)) timer_added(when);
 }
 

@@ -1,9 +1,10 @@
 // goro::cond's wait, signal and broadcast. The protocol is described in
 // cond_core.h.
+#include "goro/sync/cond.h"
+
 #include <algorithm>
 #include <cstdint>
 
-#include "goro/sync/cond.h"
 #include "goro/sync/internal/cond_core.h"
 
 namespace goro::internal {
@@ -108,8 +109,8 @@ void cond_core::broadcast() noexcept {
   }
   // Every notified record unlinked in the same hold of the lock that
   // notifies the tickets, the wake-ups after it: the last woken G may free
-  // the cond as soon as it runs (core/internal/waiter.h, "No touch after the last
-  // grant").
+  // the cond as soon as it runs (core/internal/waiter.h, "No touch after the
+  // last grant").
   grant_list woken;
   {
     spin_lock_guard guard(lock);

@@ -37,15 +37,15 @@
 
 #include "absl/base/thread_annotations.h"
 #include "goro/core/internal/spin_lock.h"
+#include "goro/core/internal/waiter.h"
 #include "goro/sync/internal/mutex_core.h"
 #include "goro/sync/internal/sync_op.h"
-#include "goro/core/internal/waiter.h"
 
 namespace goro::internal {
 
 struct cond_core {
   spin_lock lock;
-  std::atomic<std::uint64_t> wait_ticket{0};  // next ticket to hand out
+  std::atomic<std::uint64_t> wait_ticket{0};    // next ticket to hand out
   std::atomic<std::uint64_t> notify_ticket{0};  // next ticket to notify
   wait_queue waiters ABSL_GUARDED_BY(lock);
   // Tickets of waiters destroyed at runtime teardown before they were

@@ -1,14 +1,15 @@
 // goro::mutex's slow paths: lock (Go's lockSlow) and unlock (unlockSlow).
 // The protocol is described in mutex_core.h.
+#include "goro/sync/mutex.h"
+
 #include <cstdint>
 
-#include "goro/runtime/internal/blocking.h"
 #include "goro/core/internal/clock.h"
 #include "goro/core/internal/futex.h"
+#include "goro/runtime/internal/blocking.h"
 #include "goro/runtime/internal/scheduler.h"
 #include "goro/sync/internal/mutex_core.h"
 #include "goro/sync/internal/sync_fatal.h"
-#include "goro/sync/mutex.h"
 
 namespace goro::internal {
 
@@ -62,9 +63,8 @@ void mutex_lock_op::cancel() noexcept {
       next = old - (std::int32_t{1} << mc::kWaiterShift);
       if ((next >> mc::kWaiterShift) == 0) next &= ~mc::kStarving;
       // ACQ_REL: as the waiter-count CASes in advance_mutex_lock.
-    } while (!m->state.compare_exchange_weak(old, next,
-                                             std::memory_order_acq_rel,
-                                             std::memory_order_relaxed));
+    } while (!m->state.compare_exchange_weak(
+        old, next, std::memory_order_acq_rel, std::memory_order_relaxed));
     return;
   }
   // An unlock already chose this waiter.
@@ -184,7 +184,8 @@ void mutex_core::wake_waiter(std::int32_t old) noexcept {
         (old & (kLocked | kWoken | kStarving)) != 0) {
       return;
     }
-    const std::int32_t next = (old - (std::int32_t{1} << kWaiterShift)) | kWoken;
+    const std::int32_t next =
+        (old - (std::int32_t{1} << kWaiterShift)) | kWoken;
     // ACQ_REL: pairs with the waiters' count CASes.
     if (state.compare_exchange_weak(old, next, std::memory_order_acq_rel,
                                     std::memory_order_relaxed)) {

@@ -66,9 +66,9 @@
 #include <atomic>
 #include <cstdint>
 
+#include "goro/core/internal/waiter.h"
 #include "goro/sync/internal/sema.h"
 #include "goro/sync/internal/sync_op.h"
-#include "goro/core/internal/waiter.h"
 
 namespace goro::internal {
 
@@ -184,10 +184,10 @@ struct mutex_lock_op : sync_op {
   }
 
   mutex_core* m;
-  bool starving;              // this waiter waited more than 1 ms
-  bool awoke;                 // holds the kWoken claim
-  int iter;                   // spins since the last wake-up
-  std::int64_t wait_start;    // steady clock, ns; 0 until first parked
+  bool starving;            // this waiter waited more than 1 ms
+  bool awoke;               // holds the kWoken claim
+  int iter;                 // spins since the last wake-up
+  std::int64_t wait_start;  // steady clock, ns; 0 until first parked
   waiter w;
 };
 

@@ -1,9 +1,10 @@
 // goro::rwmutex's slow paths. The protocol is described in
 // rwmutex_core.h.
+#include "goro/sync/rwmutex.h"
+
 #include "goro/runtime/internal/blocking.h"
 #include "goro/sync/internal/rwmutex_core.h"
 #include "goro/sync/internal/sync_fatal.h"
-#include "goro/sync/rwmutex.h"
 
 namespace goro::internal {
 
@@ -20,12 +21,13 @@ void rw_lock_op::cancel() noexcept {
   // Announced but still waiting for readers: withdraw the announcement.
   // The readers inside leave through the fast path once reader_count is
   // non-negative again; the ones queued behind us are let in.
-  const std::int32_t inside = rw->reader_wait.exchange(0, std::memory_order_acq_rel);
-  const std::int32_t r =
-      rw->reader_count.fetch_add(rwmutex_core::kMaxReaders,
-                                 std::memory_order_acq_rel) +
-      rwmutex_core::kMaxReaders;
-  if (r > inside) rw->reader_sem.release(static_cast<std::uint32_t>(r - inside));
+  const std::int32_t inside =
+      rw->reader_wait.exchange(0, std::memory_order_acq_rel);
+  const std::int32_t r = rw->reader_count.fetch_add(rwmutex_core::kMaxReaders,
+                                                    std::memory_order_acq_rel) +
+                         rwmutex_core::kMaxReaders;
+  if (r > inside)
+    rw->reader_sem.release(static_cast<std::uint32_t>(r - inside));
   rw->writer.unlock();
 }
 
@@ -60,8 +62,8 @@ bool advance_rw_lock(sync_op* base) noexcept {
       return true;
   }
   // Announce the writer; wait for the readers that are inside.
-  const std::int32_t r = rw->reader_count.fetch_sub(
-      rwmutex_core::kMaxReaders, std::memory_order_acq_rel);
+  const std::int32_t r = rw->reader_count.fetch_sub(rwmutex_core::kMaxReaders,
+                                                    std::memory_order_acq_rel);
   if (r != 0 &&
       rw->reader_wait.fetch_add(r, std::memory_order_acq_rel) + r != 0) {
     op->stage = rw_lock_op::kReaders;
@@ -110,8 +112,8 @@ void rwmutex_core::unlock() noexcept {
   if (r >= kMaxReaders) sync_fatal("sync: Unlock of unlocked RWMutex");
   // Let the next writer in, then wake the readers that queued behind this
   // writer. In this order because a reader let in may unlock and free the
-  // rwmutex at once (core/internal/waiter.h, "No touch after the last grant"), while
-  // a next writer cannot free it before those readers leave: they are
+  // rwmutex at once (core/internal/waiter.h, "No touch after the last grant"),
+  // while a next writer cannot free it before those readers leave: they are
   // counted in reader_count already, so it waits for them.
   writer.unlock();
   if (r > 0) reader_sem.release(static_cast<std::uint32_t>(r));
@@ -130,14 +132,13 @@ void rwmutex::lock_blocking() {
 }
 
 void rwmutex::lock_shared_blocking() {
-  internal::block_here(lock_shared(), "rwmutex::lock_shared_blocking()",
-                       [this] {
-                         if (core_.try_lock_shared()) return;
-                         internal::rw_read_op op(&core_);
-                         op.begin();
-                         internal::block_on(
-                             &op, "rwmutex::lock_shared_blocking()");
-                       });
+  internal::block_here(
+      lock_shared(), "rwmutex::lock_shared_blocking()", [this] {
+        if (core_.try_lock_shared()) return;
+        internal::rw_read_op op(&core_);
+        op.begin();
+        internal::block_on(&op, "rwmutex::lock_shared_blocking()");
+      });
 }
 
 }  // namespace goro

@@ -25,8 +25,8 @@
 // next writer that takes `writer` meanwhile waits for them: batches of
 // readers and single writers alternate. (Go releases the readers first; in
 // C++ a reader let in may unlock and free the rwmutex at once, so the
-// release must be the unlock's last touch.) (A consequence, as in Go: a reader that read-locks twice can
-// deadlock against a writer that arrived in between.)
+// release must be the unlock's last touch.) (A consequence, as in Go: a reader
+// that read-locks twice can deadlock against a writer that arrived in between.)
 //
 // No wake-up is lost: every hand-over goes through a sema, which keeps the
 // unit if its waiter has not parked yet (sema.h).
@@ -43,10 +43,10 @@
 #include <atomic>
 #include <cstdint>
 
+#include "goro/core/internal/waiter.h"
 #include "goro/sync/internal/mutex_core.h"
 #include "goro/sync/internal/sema.h"
 #include "goro/sync/internal/sync_op.h"
-#include "goro/core/internal/waiter.h"
 
 namespace goro::internal {
 
@@ -65,9 +65,8 @@ struct rwmutex_core {
     for (;;) {
       if (c < 0) return false;
       // ACQ_REL: see the header.
-      if (reader_count.compare_exchange_weak(c, c + 1,
-                                             std::memory_order_acq_rel,
-                                             std::memory_order_relaxed)) {
+      if (reader_count.compare_exchange_weak(
+              c, c + 1, std::memory_order_acq_rel, std::memory_order_relaxed)) {
         return true;
       }
     }
@@ -109,7 +108,7 @@ struct rw_lock_op : sync_op {
   void cancel() noexcept;
 
   rwmutex_core* rw;
-  int stage;                  // where the next advance continues
+  int stage;  // where the next advance continues
   mutex_lock_op writer_op;
   waiter w;
 };
@@ -124,7 +123,7 @@ struct rw_read_op : sync_op {
   void cancel() noexcept;
 
   rwmutex_core* rw;
-  bool counted;               // counted in reader_count, waiting
+  bool counted;  // counted in reader_count, waiting
   waiter w;
 };
 

@@ -3,8 +3,6 @@
 
 #include "goro/core/internal/clock.h"
 
-
-
 namespace goro::internal {
 
 bool sema::acquire_or_enqueue(waiter* w, bool lifo) noexcept {
@@ -26,8 +24,8 @@ bool sema::acquire_or_enqueue(waiter* w, bool lifo) noexcept {
 std::uint32_t sema::release(std::uint32_t n,
                             std::atomic<std::int64_t>* woken_at) noexcept {
   // Every grant in one hold of the lock, the wake-ups after it: the last
-  // granted waiter may free the primitive as soon as it runs (core/internal/waiter.h,
-  // "No touch after the last grant").
+  // granted waiter may free the primitive as soon as it runs
+  // (core/internal/waiter.h, "No touch after the last grant").
   grant_list granted;
   lock_.lock();
   while (n > 0) {

@@ -1,9 +1,10 @@
 // goro::semaphore. The protocol is described in semaphore_core.h.
+#include "goro/sync/semaphore.h"
+
 #include <cstdint>
 
 #include "goro/runtime/internal/blocking.h"
 #include "goro/sync/internal/semaphore_core.h"
-#include "goro/sync/semaphore.h"
 #include "goro/sync/sync_error.h"
 
 namespace goro::internal {
@@ -31,8 +32,8 @@ bool semaphore_core::try_acquire(std::int64_t n) noexcept {
 void semaphore_core::release(std::int64_t n) {
   if (n < 0) throw sync_error("semaphore: negative weight");
   // Every grant in one hold of the lock, the wake-ups after it: the last
-  // granted G may free the semaphore as soon as it runs (core/internal/waiter.h, "No
-  // touch after the last grant").
+  // granted G may free the semaphore as soon as it runs
+  // (core/internal/waiter.h, "No touch after the last grant").
   grant_list granted;
   {
     spin_lock_guard guard(lock);
@@ -93,14 +94,12 @@ bool advance_semaphore(sync_op* base) noexcept {
 namespace goro {
 
 void semaphore::acquire_blocking(std::int64_t n) {
-  internal::block_here(acquire(n), "semaphore::acquire_blocking()",
-                       [this, n] {
-                         core_.check_request(n);
-                         if (core_.try_acquire(n)) return;
-                         internal::semaphore_op op(&core_, n);
-                         internal::block_on(&op,
-                                            "semaphore::acquire_blocking()");
-                       });
+  internal::block_here(acquire(n), "semaphore::acquire_blocking()", [this, n] {
+    core_.check_request(n);
+    if (core_.try_acquire(n)) return;
+    internal::semaphore_op op(&core_, n);
+    internal::block_on(&op, "semaphore::acquire_blocking()");
+  });
 }
 
 }  // namespace goro

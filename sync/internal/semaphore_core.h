@@ -24,8 +24,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "goro/core/internal/spin_lock.h"
-#include "goro/sync/internal/sync_op.h"
 #include "goro/core/internal/waiter.h"
+#include "goro/sync/internal/sync_op.h"
 
 namespace goro::internal {
 

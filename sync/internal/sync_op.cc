@@ -1,7 +1,6 @@
 // See sync_op.h.
 #include "goro/sync/internal/sync_op.h"
 
-
 #include "goro/core/internal/g.h"
 #include "goro/core/internal/parker.h"
 #include "goro/runtime/internal/scheduler.h"
@@ -29,6 +28,5 @@ void block_on(sync_op* op, const char* what) {
   // op's record is visible to the next advance.
   while (!op->advance(op)) self.park();
 }
-
 
 }  // namespace goro::internal

@@ -1,11 +1,12 @@
 // goro::wait_group's slow paths. The protocol is described in
 // wait_group_core.h.
+#include "goro/sync/wait_group.h"
+
 #include <cstdint>
 
 #include "goro/runtime/internal/blocking.h"
 #include "goro/sync/internal/wait_group_core.h"
 #include "goro/sync/sync_error.h"
-#include "goro/sync/wait_group.h"
 
 namespace goro::internal {
 
@@ -18,14 +19,16 @@ void wait_group_core::add(std::int64_t delta) {
   const std::uint32_t w = waiters(s);
   if (v < 0) throw sync_error("sync: negative WaitGroup counter");
   if (w != 0 && delta > 0 && v == static_cast<std::int32_t>(delta)) {
-    throw sync_error("sync: WaitGroup misuse: Add called concurrently with Wait");
+    throw sync_error(
+        "sync: WaitGroup misuse: Add called concurrently with Wait");
   }
   if (v > 0 || w == 0) return;
   // The counter is zero and there are waiters: this call wakes them. Nobody
   // may change the word now (a wait would see zero and not count itself
   // in, an add from zero must not race with Wait).
   if (state.load(std::memory_order_relaxed) != s) {
-    throw sync_error("sync: WaitGroup misuse: Add called concurrently with Wait");
+    throw sync_error(
+        "sync: WaitGroup misuse: Add called concurrently with Wait");
   }
   // RELEASE: a wait() that loads this 0 (ACQUIRE) and returns at once must
   // see what every done() before it did; a plain store would end the

@@ -30,9 +30,9 @@
 #include <atomic>
 #include <cstdint>
 
+#include "goro/core/internal/waiter.h"
 #include "goro/sync/internal/sema.h"
 #include "goro/sync/internal/sync_op.h"
-#include "goro/core/internal/waiter.h"
 
 namespace goro::internal {
 
@@ -61,7 +61,7 @@ struct wait_group_op : sync_op {
   void check_reuse() const;
 
   wait_group_core* wg;
-  bool reused = false;        // woke to a group already in use again
+  bool reused = false;  // woke to a group already in use again
   waiter w;
 };
 

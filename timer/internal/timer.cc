@@ -1,6 +1,8 @@
 // goro::timer, goro::ticker, goro::after and the sleep awaiter: the thin
 // public layer over timer_state (timer_state.h) and the scheduler's timers
 // (runtime/internal/timer_heap.h).
+#include "goro/timer/timer.h"
+
 #include <stdexcept>
 
 #include "goro/core/internal/wake_token.h"
@@ -8,7 +10,6 @@
 #include "goro/timer/internal/timer_state.h"
 #include "goro/timer/sleep.h"
 #include "goro/timer/ticker.h"
-#include "goro/timer/timer.h"
 
 namespace goro {
 
@@ -115,8 +116,6 @@ void ticker::reset_ns(std::int64_t period) {
   s->reset(internal::deadline_after(internal::nanotime(), period), period);
 }
 
-const chan<time_point>& ticker::c() const {
-  return state("c()")->channel();
-}
+const chan<time_point>& ticker::c() const { return state("c()")->channel(); }
 
 }  // namespace goro

@@ -38,8 +38,8 @@
 
 #include "absl/functional/any_invocable.h"
 #include "goro/chan/chan.h"
-#include "goro/runtime/internal/scheduler_ref.h"
 #include "goro/core/internal/spin_lock.h"
+#include "goro/runtime/internal/scheduler_ref.h"
 #include "goro/runtime/internal/timer_heap.h"
 #include "goro/task/task.h"
 
@@ -104,11 +104,11 @@ class timer_state {
   // The heap's reference, kept by a stop that disarmed the timer for the
   // next arm to reuse (guarded by op_lock_).
   bool heap_ref_ = false;
-  chan<steady_time> ch_;                    // nil for a function timer
+  chan<steady_time> ch_;  // nil for a function timer
   // A firing sent a value since the last drain. Written by firings (one at
   // a time) and by stop_locked after wait_not_running.
   std::atomic<bool> sent_{false};
-  absl::AnyInvocable<task<>()> fn_;         // empty for a channel timer
+  absl::AnyInvocable<task<>()> fn_;  // empty for a channel timer
 };
 
 // The scheduler a new timer belongs to: the calling G's runtime. Throws

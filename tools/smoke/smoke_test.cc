@@ -21,8 +21,9 @@ TEST(Smoke, Abseil) {
   EXPECT_EQ(absl::StrFormat("%s-%03d", "goro", 7), "goro-007");
   EXPECT_EQ(absl::StrCat("a", 1), "a1");
 
-  // Debian's libabsl is not built with -fsanitize=thread, so ThreadSanitizer cannot
-  // see absl::Mutex hand-offs between threads; only the join orders them here.
+  // Debian's libabsl is not built with -fsanitize=thread, so ThreadSanitizer
+  // cannot see absl::Mutex hand-offs between threads; only the join orders them
+  // here.
   struct {
     absl::Mutex mu;
     int sum ABSL_GUARDED_BY(mu) = 0;
