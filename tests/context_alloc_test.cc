@@ -11,26 +11,13 @@
 
 #include "goro/goro.h"
 #include "gtest/gtest.h"
+#include "tests/alloc_counter.h"
 #include "tests/test_util.h"
 
 namespace {
-std::atomic<bool> counting{false};
-std::atomic<long> allocations{0};
-}  // namespace
 
-#if !defined(GORO_TEST_ASAN) && !defined(GORO_TEST_TSAN)
-void* operator new(std::size_t n) {
-  if (counting.load(std::memory_order_relaxed)) {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-  }
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#endif
-
-namespace {
+using alloc_counter::allocations;
+using alloc_counter::counting;
 
 constexpr int kChain = 1000;
 
