@@ -35,6 +35,16 @@
 // waiter, a cond signal given to the next ticket): that one step is all a
 // primitive supplies.
 //
+// Reads of `state` without the lock. An owner asks idle() unlocked in two
+// places: after its wake-up (advance, await_resume), where the wake-up
+// orders every waker's write before the read; and in the awaiter's
+// destructor, which finds the record idle on every path except teardown,
+// where the runtime has joined all its Ms first, and runtime.h forbids
+// other threads from operating on a primitive a dying runtime's G waits
+// on. The answer "not idle" cannot change under a waker anyway: a waker
+// only moves a record from linked to granted, or unlinks a losing select
+// record while its winner stays granted.
+//
 // No touch after the last grant. C++ lets a program free a mutex once it
 // is unlocked and a cond once every waiter is notified, so a waker that
 // grants several records must not touch the primitive (its lock included)
