@@ -119,7 +119,6 @@ void scheduler::execute(machine* m, g* gp, bool inherit) {
   for (;;) {
     if (!recommit) {
       gp->kind = suspend_kind::none;
-      gp->reason = wait_reason::none;
       h.resume();
       // The G is suspended and, whatever it wants, not yet published:
       // reading its notes is safe (see "The publication rule" in g.h).
