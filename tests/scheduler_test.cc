@@ -22,6 +22,7 @@
 namespace {
 
 using goro_test::scaled;
+using goro_test::spin_for;
 using goro_test::spin_work;
 using goro_test::wait_until;
 
@@ -355,7 +356,10 @@ TEST(Wakeup, IdlePsAreWokenForNewWorkFromAPlainThread) {
 // both Gs happen to sit behind one M and the other M has parked, the pair
 // is serialized on one thread for good (that state is absorbing, so the
 // longer a run, the likelier it shows). Each run measures whether the two
-// Gs still overlap in the last 300 ms of their 1 s run.
+// Gs still overlap in the last 300 ms of their 1 s run. Each turn runs for
+// 50 us of wall time, not a count of instructions: under ThreadSanitizer
+// the yield itself costs tens of microseconds, and with a short turn two Gs
+// on two busy Ms overlap so rarely that a healthy run can show none.
 TEST(Wakeup, YieldingGsKeepBothPsBusy) {
   constexpr int kRuns = 4;
   int stuck_runs = 0;
@@ -374,7 +378,7 @@ TEST(Wakeup, YieldingGsKeepBothPsBusy) {
             const auto now = std::chrono::steady_clock::now();
             if (now >= end) break;
             running.fetch_add(1);
-            spin_work(200);
+            spin_for(std::chrono::microseconds(50));
             if (running.load() == 2 && now >= half) late_overlaps.fetch_add(1);
             running.fetch_sub(1);
             co_await goro::yield();

@@ -123,6 +123,17 @@ inline std::uint64_t spin_work(std::uint64_t iters) {
   return x;
 }
 
+// Burns CPU for about `d` of wall-clock time. Use it instead of spin_work
+// where a test's verdict depends on how long a G runs compared with what a
+// scheduling step costs: that ratio must not change when a sanitizer makes
+// every instrumented access ten times slower but leaves this loop's clock
+// reads as they are.
+inline void spin_for(std::chrono::nanoseconds d) {
+  const auto until = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < until) {
+  }
+}
+
 // A G that nests `depth` task frames, each holding a `counted`, then bumps
 // *started and yields forever: an abandoned G deep inside task chains.
 inline goro::task<void> nested_forever(int depth, std::atomic<int>* started) {
