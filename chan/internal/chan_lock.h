@@ -54,20 +54,7 @@ class ABSL_LOCKABLE chan_lock {
 };
 
 // RAII form for the paths that do not suspend.
-class ABSL_SCOPED_LOCKABLE chan_lock_guard {
- public:
-  explicit chan_lock_guard(chan_lock& l) noexcept
-      ABSL_EXCLUSIVE_LOCK_FUNCTION(l)
-      : l_(l) {
-    l_.lock();
-  }
-  ~chan_lock_guard() ABSL_UNLOCK_FUNCTION() { l_.unlock(); }
-  chan_lock_guard(const chan_lock_guard&) = delete;
-  chan_lock_guard& operator=(const chan_lock_guard&) = delete;
-
- private:
-  chan_lock& l_;
-};
+using chan_lock_guard = basic_lock_guard<chan_lock>;
 
 }  // namespace goro::internal
 

@@ -19,7 +19,6 @@
 #define GORO_CORE_INTERNAL_PARKER_H_
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 
 namespace goro::internal {
@@ -28,9 +27,6 @@ class parker {
  public:
   // Blocks until a token is available, then consumes it.
   void park() noexcept;
-  // Like park(), but gives up after `timeout`. Returns true if it consumed a
-  // token, false on timeout.
-  bool park_for(std::chrono::nanoseconds timeout) noexcept;
   // Makes a token available (at most one is kept) and wakes the parked
   // thread, if any.
   void unpark() noexcept;

@@ -61,21 +61,25 @@ class ABSL_LOCKABLE spin_lock {
   std::atomic<bool> locked_{false};
 };
 
-// RAII form for the paths that do not suspend.
-class ABSL_SCOPED_LOCKABLE spin_lock_guard {
+// RAII form for the paths that do not suspend, for spin_lock and for the
+// locks built on it (chan_lock): Lock needs lock() and unlock() annotated
+// as ABSL_EXCLUSIVE_LOCK_FUNCTION / ABSL_UNLOCK_FUNCTION.
+template <class Lock>
+class ABSL_SCOPED_LOCKABLE basic_lock_guard {
  public:
-  explicit spin_lock_guard(spin_lock& l) noexcept
-      ABSL_EXCLUSIVE_LOCK_FUNCTION(l)
+  explicit basic_lock_guard(Lock& l) noexcept ABSL_EXCLUSIVE_LOCK_FUNCTION(l)
       : l_(l) {
     l_.lock();
   }
-  ~spin_lock_guard() ABSL_UNLOCK_FUNCTION() { l_.unlock(); }
-  spin_lock_guard(const spin_lock_guard&) = delete;
-  spin_lock_guard& operator=(const spin_lock_guard&) = delete;
+  ~basic_lock_guard() ABSL_UNLOCK_FUNCTION() { l_.unlock(); }
+  basic_lock_guard(const basic_lock_guard&) = delete;
+  basic_lock_guard& operator=(const basic_lock_guard&) = delete;
 
  private:
-  spin_lock& l_;
+  Lock& l_;
 };
+
+using spin_lock_guard = basic_lock_guard<spin_lock>;
 
 }  // namespace goro::internal
 
