@@ -81,32 +81,53 @@ class [[nodiscard]] join_handle {
       : g_(gp), frame_(frame) {}
 
  private:
-  struct awaiter {
-    join_handle* self;
+  // Holds the joiner's waiter record (runtime/internal/join.cc): awaiting
+  // allocates nothing.
+  class awaiter {
+   public:
+    explicit awaiter(join_handle* self) noexcept : self_(self) {}
+    awaiter(const awaiter&) = delete;
+    awaiter& operator=(const awaiter&) = delete;
+    // Linked only if the joiner's frame is destroyed while it waits
+    // (runtime teardown).
+    ~awaiter() {
+      if (!jw_.w.idle()) internal::join_cancel(&jw_);
+    }
 
     bool await_ready() const {
-      if (self->g_ == nullptr) internal::throw_empty_join_handle();
-      if (self->awaited_) internal::throw_join_handle_awaited_twice();
-      internal::check_join_allowed(self->g_);
-      self->awaited_ = true;
-      return internal::g_finished(self->g_);  // ACQUIRE: the result
+      if (self_->g_ == nullptr) internal::throw_empty_join_handle();
+      if (self_->awaited_) internal::throw_join_handle_awaited_twice();
+      internal::check_join_allowed(self_->g_);
+      self_->awaited_ = true;
+      return internal::g_finished(self_->g_);  // ACQUIRE: the result
     }
     template <class ParentPromise>
-    void await_suspend(std::coroutine_handle<ParentPromise> parent) const {
+    void await_suspend(std::coroutine_handle<ParentPromise> parent) {
       if (!internal::runs_as_g(parent)) {
-        self->awaited_ = false;  // nothing happened; the handle is intact
+        self_->awaited_ = false;  // nothing happened; the handle is intact
         internal::throw_not_in_g("co_await on a join_handle");
       }
-      // The commit runs on the M once the joiner's frame is suspended (see
-      // scheduler::join_park for the protocol).
-      internal::park_on(parent, &internal::join_commit, self->g_,
+      jw_.target = self_->g_;
+      // The commit links jw_.w into the target's join word once the
+      // joiner's frame is suspended (scheduler::join_park).
+      internal::park_on(parent, &internal::join_commit, &jw_,
                         internal::wait_reason::join);
     }
-    T await_resume() const {
-      auto& promise = self->frame_.promise();
-      if (promise.exception_) internal::mark_exception_observed(self->g_);
+    T await_resume() {
+      // Woken by the finisher: the grant wrote nothing into the record, so
+      // the record is still marked linked (core/internal/waiter.h, "Joins").
+      if (jw_.w.linked()) {
+        jw_.w.granted_alone();
+        jw_.w.consume();
+      }
+      auto& promise = self_->frame_.promise();
+      if (promise.exception_) internal::mark_exception_observed(self_->g_);
       return promise.take_result();
     }
+
+   private:
+    join_handle* self_;
+    internal::join_wait jw_;  // default-initialized: the record is idle
   };
 
   void reset() noexcept {

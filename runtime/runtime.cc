@@ -32,8 +32,8 @@ g* spawn_g(scheduler* s, std::coroutine_handle<> root,
 
 void drop_ref(g* gp) noexcept { scheduler_of(gp)->drop_ref(gp); }
 
-g* join_commit(void* target, g* me) {
-  return scheduler_of(me)->join_park(me, static_cast<g*>(target));
+g* join_commit(void* jw, g* me) {
+  return scheduler_of(me)->join_park(me, static_cast<join_wait*>(jw));
 }
 
 g* yield_commit(void*, g* me) { return scheduler_of(me)->yield_park(me); }

@@ -132,4 +132,36 @@ TEST(Teardown, DestructorsThatSpawnDuringTeardown) {
   EXPECT_EQ(counted::destroyed.load(), kGs);
 }
 
+// A chain of Gs, each parked joining the next, the last parked forever:
+// teardown destroys every joiner while its waiter record is still linked
+// into its target's join word (join_cancel takes it back; the debug build
+// asserts each record's state machine), in whatever order it walks them.
+goro::task<void> join_chain(int left, std::atomic<int>* started) {
+  counted c;
+  if (left == 0) {
+    started->fetch_add(1);
+    goro::chan<int> nil;
+    co_await nil.recv();  // forever
+    co_return;
+  }
+  auto h = goro::co_spawn(join_chain, left - 1, started);
+  co_await h;
+}
+
+TEST(Teardown, GsParkedInJoinsAreDestroyed) {
+  constexpr int kChain = 1000;
+  for (int procs : {1, 2}) {
+    counted::reset();
+    std::atomic<int> started{0};
+    {
+      goro::runtime rt{goro::options{.procs = procs}};
+      rt.go(join_chain, kChain, &started);
+      wait_until([&] { return started.load() == 1; });
+      wait_until([&] { return counted::live.load() == kChain + 1; });
+    }
+    EXPECT_EQ(counted::live.load(), 0) << "procs " << procs;
+    EXPECT_EQ(counted::destroyed.load(), kChain + 1) << "procs " << procs;
+  }
+}
+
 }  // namespace

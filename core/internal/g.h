@@ -61,7 +61,8 @@ class g_owner {
   ~g_owner() = default;
 };
 
-// join_word values other than a waiter's g*.
+// join_word values other than the joiner's waiter* (core/internal/waiter.h,
+// "Joins").
 inline constexpr std::uintptr_t kJoinNone = 0;  // running, nobody waiting
 inline constexpr std::uintptr_t kJoinDone = 1;  // root frame finished
 
@@ -85,7 +86,7 @@ struct g : trampoline {
   g_owner* sched = nullptr;
 
   // --- join state (co_spawn) ---
-  // kJoinNone, kJoinDone, or the g* of the single G waiting in a join.
+  // kJoinNone, kJoinDone, or the waiter record of the one joiner.
   std::atomic<std::uintptr_t> join_word{kJoinNone};
   // References to the g and its root frame: one held by the running G until
   // it finishes, one by a live join_handle. The last to drop releases both.

@@ -3,11 +3,11 @@
 //
 // A waiter is the record of one waiting G or plain thread: a blocked channel
 // send or receive, one case of a select, a mutex, rwmutex, wait group,
-// cond or semaphore waiter. It lives in the awaiter of the waiting
-// operation, that is, in the waiting G's frame (or on the blocked thread's
-// stack), so waiting allocates nothing. A wait_queue is the FIFO of waiters
-// of one primitive (a channel has two: senders and receivers), guarded by
-// that primitive's lock.
+// cond or semaphore waiter, a G joining another. It lives in the awaiter of the
+// waiting operation, that is, in the waiting G's frame (or on the blocked
+// thread's stack), so waiting allocates nothing. A wait_queue is the FIFO of
+// waiters of one primitive (a channel has two: senders and receivers), guarded
+// by that primitive's lock.
 //
 // One state machine, under the queue's lock:
 //
@@ -61,6 +61,14 @@
 // elsewhere) and dequeue looks at the next. The selecting G unlinks its
 // remaining records after its wake-up.
 //
+// Joins. A G has at most one joiner, so its "queue" is one atomic word
+// (g::join_word): linking is the joiner's CAS of its record's address into
+// it, the grant is the finishing G's exchange of kJoinDone for it (the
+// finisher reads `who` and writes nothing into the record), and cancel is
+// the joiner's CAS back to kJoinNone, which fails only if the grant came
+// first. The owner therefore moves its record's state itself (link_alone,
+// granted_alone); runtime/internal/join.cc has the protocol.
+//
 // Order. FIFO: push_back and take from the head. push_front is for the
 // mutex, whose woken waiter that lost the race to a newcomer goes back to
 // the head (Go's lifo flag).
@@ -112,6 +120,21 @@ struct waiter {
   void consume() noexcept {
     assert(state == waiter_state::granted);
     state = waiter_state::idle;
+  }
+
+  // A wait whose queue is one atomic word (a join: the joined G's
+  // join_word, runtime/internal/join.cc). The owner makes every transition
+  // itself: it links the record before the CAS that publishes it, and
+  // learns of the grant (the waker's exchange of the word, which writes
+  // nothing into the record) by being woken, or by failing to take the
+  // record back.
+  void link_alone() noexcept {
+    assert(state == waiter_state::idle);
+    state = waiter_state::linked;
+  }
+  void granted_alone() noexcept {
+    assert(state == waiter_state::linked);
+    state = waiter_state::granted;
   }
 };
 

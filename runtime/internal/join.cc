@@ -1,8 +1,23 @@
 // A G's end, and the runtime's own park commits: join and yield.
 //
-// join_word is the join handshake: kJoinNone, then either the joiner's g*
-// (stored by join_park: the joiner is parked, the finisher runs or queues
-// it) or kJoinDone (stored by finish: the joiner reads the result at once).
+// join_word is the join handshake, a wait queue of at most one waiter
+// record (core/internal/waiter.h, "Joins"): kJoinNone, then either the
+// joiner's record (linked by join_park: the joiner is parked, the finisher
+// runs or wakes it) or kJoinDone (stored by finish: a joiner that comes
+// later reads the result at once).
+//
+// Joiner (join_park, the park commit of `co_await handle`):
+//  1. Fill in the record (who = me), state linked; CAS join_word from
+//     kJoinNone to the record (ACQ_REL). Success: parked.
+//  2. Failure (kJoinDone): the G finished first; resume at once, the
+//     record back to idle.
+// Finisher (finish, scheduler.h):
+//  1. Exchange join_word for kJoinDone (ACQ_REL): the grant.
+//  2. A record came back: read its `who`, nothing else, and run that G next
+//     (a hand-off) or wake it. The joiner consumes the grant when it runs.
+// Cancel (join_cancel, teardown destroying a parked joiner): CAS the word
+// from the record back to kJoinNone; if that fails the grant came first,
+// and a join has nothing to undo.
 // refs counts the G itself and its join handle, if any; the last drop_ref
 // releases the frame and gives the g struct back (g_alloc.h). finish and
 // drop_ref are inline in scheduler.h: every G's end goes through them.
@@ -37,12 +52,16 @@ namespace {
 
 }  // namespace
 
-g* scheduler::join_park(g* me, g* t) {
+g* scheduler::join_park(g* me, join_wait* jw) {
+  g* t = jw->target;
+  waiter* w = &jw->w;
+  w->who = wake_token{me, nullptr};
+  w->link_alone();
   // Fast path: `t` is in this P's runnext (not yet started, or readied and
   // not yet resumed), so no other M can reach it except a thief's CAS on
-  // runnext. Winning that
-  // slot makes t ours alone: record me as its joiner and run t right here
-  // (hand-off). This is what makes `co_await co_spawn(f)` cost no queueing.
+  // runnext. Winning that slot makes t ours alone: link our record and run
+  // t right here (hand-off). This is what makes `co_await co_spawn(f)` cost
+  // no queueing.
   machine* m = current_machine();
   processor* pp = m->p;
   g* expected = t;
@@ -50,26 +69,46 @@ g* scheduler::join_park(g* me, g* t) {
       pp->runnext.compare_exchange_strong(expected, nullptr,
                                           std::memory_order_acquire,
                                           std::memory_order_relaxed)) {
-    // Relaxed: t runs next on this thread; finish(t) reads it here or, if t
-    // parks and moves, after the queue hand-over that orders it.
-    t->join_word.store(reinterpret_cast<std::uintptr_t>(me),
+    // Relaxed: t runs next on this thread; finish(t) reads the word (and
+    // our record) here or, if t parks and moves, after the queue hand-over
+    // that orders it.
+    t->join_word.store(reinterpret_cast<std::uintptr_t>(w),
                        std::memory_order_relaxed);
     return t;
   }
-  std::uintptr_t w = kJoinNone;
-  // ACQ_REL on success: RELEASE publishes me (and its resume point) to the
-  // finisher's ACQ_REL exchange in finish(). ACQUIRE on failure: t is done
-  // and we are about to read its result.
+  std::uintptr_t word = kJoinNone;
+  // Joiner, step 1 (the link). ACQ_REL on success: RELEASE publishes the
+  // record (and our resume point) to the finisher's ACQ_REL exchange in
+  // finish(). ACQUIRE on failure: t is done and we are about to read its
+  // result.
   if (t->join_word.compare_exchange_strong(
-          w, reinterpret_cast<std::uintptr_t>(me), std::memory_order_acq_rel,
+          word, reinterpret_cast<std::uintptr_t>(w), std::memory_order_acq_rel,
           std::memory_order_acquire)) {
     return nullptr;  // parked; t's finish will run or queue us
   }
-  if (w != kJoinDone) {
+  if (word != kJoinDone) {
     fatal(
         "a join_handle was awaited by two Gs at once (one handle, one owner)");
   }
-  return me;  // t finished already
+  // Step 2: t finished first; nothing was linked after all.
+  w->granted_alone();
+  w->consume();
+  return me;
+}
+
+void join_cancel(join_wait* jw) noexcept {
+  waiter* w = &jw->w;
+  if (!w->linked()) return;
+  std::uintptr_t word = reinterpret_cast<std::uintptr_t>(w);
+  // ACQUIRE on failure: the finisher's exchange came first (granted).
+  if (jw->target->join_word.compare_exchange_strong(
+          word, kJoinNone, std::memory_order_acq_rel,
+          std::memory_order_acquire)) {
+    w->state = waiter_state::idle;
+    return;
+  }
+  w->granted_alone();
+  w->consume();  // nothing to undo: the result stays with the handle
 }
 
 g* scheduler::yield_park(g* me) {

@@ -45,12 +45,14 @@
 #include <vector>
 
 #include "goro/core/internal/g.h"
+#include "goro/core/internal/waiter.h"
 #include "goro/runtime/internal/g_alloc.h"
 #include "goro/runtime/internal/global_queue.h"
 #include "goro/runtime/internal/idle.h"
 #include "goro/runtime/internal/machine.h"
 #include "goro/runtime/internal/poller.h"
 #include "goro/runtime/internal/processor.h"
+#include "goro/runtime/internal/scheduler_ref.h"
 #include "goro/runtime/internal/timer_heap.h"
 #include "goro/runtime/stats.h"
 
@@ -103,8 +105,9 @@ class scheduler final : public g_owner {
   // timer_heap::stop.
   void add_timer(timer* t, std::int64_t when);
 
-  // Park commit for `me` joining `target` (runs on me's M, me suspended).
-  g* join_park(g* me, g* target);
+  // Park commit for `me` joining jw->target (runs on me's M, me
+  // suspended).
+  g* join_park(g* me, join_wait* jw);
   // Park commit of a yield: me to the back of the global queue (Gosched).
   g* yield_park(g* me);
 
@@ -189,13 +192,19 @@ inline g* scheduler::runnext_exchange(processor* pp, g* gp) noexcept {
 // A G's end (join.cc has the rest of the join protocol). Inline: on the
 // path of every G that finishes, from the scheduler loop (execute.cc).
 inline g* scheduler::finish(g* gp) {
-  // ACQ_REL: RELEASE publishes the root's result to the joiner (who reads it
-  // after its CAS fails with ACQUIRE, or after being handed off or readied);
-  // ACQUIRE pairs with the joiner's RELEASE CAS that stored its g*.
+  // The grant of the joiner's record (join.cc, finisher's side). ACQ_REL:
+  // RELEASE publishes the root's result to the joiner (who reads it after
+  // its CAS fails with ACQUIRE, or after being handed off or woken);
+  // ACQUIRE pairs with the joiner's RELEASE CAS that published its record.
   std::uintptr_t w =
       gp->join_word.exchange(kJoinDone, std::memory_order_acq_rel);
   drop_ref(gp);
-  if (w != kJoinNone && w != kJoinDone) return reinterpret_cast<g*>(w);
+  if (w == kJoinNone || w == kJoinDone) return nullptr;
+  // Read `who` and nothing else; the record is the joiner's again as soon
+  // as it is woken.
+  const wake_token who = reinterpret_cast<const waiter*>(w)->who;
+  if (who.gp != nullptr) return who.gp;  // hand-off: run the joiner next
+  wake(who);
   return nullptr;
 }
 

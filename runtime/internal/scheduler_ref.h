@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "goro/core/internal/park.h"
+#include "goro/core/internal/waiter.h"
 
 namespace goro::internal {
 
@@ -25,14 +26,27 @@ g* spawn_g(scheduler* s, std::coroutine_handle<> root,
            promise_base* root_promise, bool joinable);
 void drop_ref(g* gp) noexcept;
 
+// A join in progress: the G joined, and the joiner's waiter record, which
+// the joiner links into target's join word (core/internal/waiter.h,
+// "Joins"; runtime/internal/join.cc). Lives in the joiner's awaiter.
+struct join_wait {
+  g* target;
+  waiter w;
+};
+
+// Takes a join's record back from its target's join word, if it is still
+// linked there: for an awaiter destroyed while it waits (runtime teardown).
+// A join has no grant to pass on (the result stays with the handle).
+void join_cancel(join_wait* jw) noexcept;
+
 // Park commits (park_commit_fn) of the runtime's own waits:
-//  - join_commit(target, me): me waits for the G `target` to finish
+//  - join_commit(join_wait, me): me waits for jw->target to finish
 //    (runtime/internal/join.cc);
 //  - yield_commit(unused, me): me goes to the back of the global queue
 //    (Go's Gosched);
 //  - park_forever(unused, me): nothing will ever wake me (a nil channel,
 //    an empty select); runtime teardown destroys my frames.
-g* join_commit(void* target, g* me);
+g* join_commit(void* jw, g* me);
 g* yield_commit(void* unused, g* me);
 g* park_forever(void* unused, g* me);
 
