@@ -114,12 +114,9 @@ class [[nodiscard]] join_handle {
                         internal::wait_reason::join);
     }
     T await_resume() {
-      // Woken by the finisher: the grant wrote nothing into the record, so
-      // the record is still marked linked (core/internal/waiter.h, "Joins").
-      if (jw_.w.linked()) {
-        jw_.w.granted_alone();
-        jw_.w.consume();
-      }
+      // Woken by the finisher, whose grant wrote nothing into the record
+      // (core/internal/waiter.h, "Joins"), or never parked.
+      jw_.w.consume_alone();
       auto& promise = self_->frame_.promise();
       if (promise.exception_) internal::mark_exception_observed(self_->g_);
       return promise.take_result();

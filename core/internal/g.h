@@ -70,13 +70,9 @@ inline constexpr std::uintptr_t kJoinDone = 1;  // root frame finished
 // costs this plus its frames. A G waiting on a channel or lock needs no
 // field here: its waiter record lives in the awaiter, in its frame.
 struct g : trampoline {
-  // --- park notes, written by park() (park.h), read by the M ---
-  std::coroutine_handle<> resume{};        // where the G continues
-  promise_base* resume_promise = nullptr;  // resume's promise (innermost)
-  park_commit_fn park_fn = nullptr;
-  void* park_arg = nullptr;
-  // When the G last parked (coarse: the M's park clock, scheduler.h) and
-  // why: what a goroutine dump prints. Valid while the G is parked.
+  // (The park notes, with the wait reason, are in the trampoline.)
+  // When the G last parked (coarse: the M's park clock, scheduler.h): what
+  // a goroutine dump prints with the reason. Valid while the G is parked.
   std::int64_t wait_since = 0;
 
   // --- identity and ownership ---
@@ -92,7 +88,6 @@ struct g : trampoline {
   // it finishes, one by a live join_handle. The last to drop releases both.
   std::atomic<std::uint32_t> refs{0};
 
-  wait_reason reason = wait_reason::none;
   // Set when a join handle took the root's exception; an exception nobody
   // took ends the process when the G is released (a Go panic).
   bool exception_observed = false;

@@ -5,8 +5,9 @@
 // same way:
 //
 //  1. The awaiter's await_suspend calls park(g, frame, commit, arg, why).
-//     park only writes the G's park notes: the frame to resume, the commit
-//     function and its argument, and the wait reason. Nothing is published
+//     park only writes the G's park notes (in its trampoline,
+//     trampoline.h): the frame to resume, the commit function and its
+//     argument, and the wait reason. Nothing is published
 //     yet: the G is still running (see "The publication rule", g.h).
 //  2. The frame suspends; the M's loop sees kind == park, records the
 //     park's (coarse) time in the G and calls commit(arg, g) on the M's
@@ -40,48 +41,26 @@
 #define GORO_CORE_INTERNAL_PARK_H_
 
 #include <coroutine>
-#include <cstdint>
+
+#include "goro/core/internal/trampoline.h"
+#include "goro/core/internal/wait_reason.h"
 
 namespace goro::internal {
 
-struct g;
-struct trampoline;
-struct promise_base;
-
-// A park commit: runs on the M once the parking G's frame is suspended
-// (step 3 above).
-using park_commit_fn = g* (*)(void* arg, g* gp);
-
-enum class wait_reason : std::uint8_t {
-  none,                  // not parked
-  chan_receive,          // "chan receive"
-  chan_send,             // "chan send"
-  chan_receive_nil,      // "chan receive (nil chan)"
-  chan_send_nil,         // "chan send (nil chan)"
-  select,                // "select"
-  select_no_cases,       // "select (no cases)"
-  sync_mutex_lock,       // "sync.Mutex.Lock"
-  sync_rwmutex_lock,     // "sync.RWMutex.Lock"
-  sync_rwmutex_rlock,    // "sync.RWMutex.RLock"
-  sync_wait_group_wait,  // "sync.WaitGroup.Wait"
-  sync_cond_wait,        // "sync.Cond.Wait"
-  sync_once_do,          // "sync.Once.Do" (goro's: Go's Once waits on a mutex)
-  semacquire,            // "semacquire" (goro::semaphore)
-  sleep,                 // "sleep"
-  timer_goroutine_idle,  // "timer goroutine (idle)"
-  join,                  // "join": co_await on a join_handle (goro's)
-  yield,                 // "yield": runnable again at once (Gosched)
-  fiber,                 // "fiber": a stackful G's driver between waits
-};
-
-// Go's string for a reason ("chan receive", "sync.Mutex.Lock", ...).
-const char* wait_reason_string(wait_reason why) noexcept;
-
-// Step 1: records the park notes of the G `t` (a promise's g_), whose frame
-// `h` (promise `hp`) is suspending. t must not be null: the awaiter checks
-// that the frame runs as a G first (runtime/internal/park.h does).
-void park(trampoline* t, std::coroutine_handle<> h, promise_base* hp,
-          park_commit_fn commit, void* arg, wait_reason why) noexcept;
+// Step 1: records the park notes (trampoline.h) of the G `t` (a promise's
+// g_), whose frame `h` (promise `hp`) is suspending. t must not be null:
+// the awaiter checks that the frame runs as a G first
+// (runtime/internal/park.h does). Inline: a handful of stores into the
+// trampoline, which user code already writes on every frame hop.
+inline void park(trampoline* t, std::coroutine_handle<> h, promise_base* hp,
+                 park_commit_fn commit, void* arg, wait_reason why) noexcept {
+  t->resume = h;
+  t->resume_promise = hp;
+  t->park_fn = commit;
+  t->park_arg = arg;
+  t->kind = suspend_kind::park;
+  t->reason = why;
+}
 
 }  // namespace goro::internal
 

@@ -9,15 +9,20 @@
 // compiler does with symmetric transfer (g++ 12 does not emit the tail call
 // below -O2 or under sanitizers).
 //
-// These two fields are the whole of what user translation units compile
-// against: the rest of the G (core/internal/g.h) is reached only through
-// out-of-line calls (park, join, spawn), so it can change without touching
-// any public header.
+// The park notes live here too: park() (park.h) is the other thing user
+// code does to a G, on every wait, and writing five fields inline costs
+// less than a call that writes them. The trampoline is the whole of what
+// user translation units compile against: the rest of the G
+// (core/internal/g.h) is reached only through out-of-line calls (join,
+// spawn, the park commits), so it can change without touching any public
+// header.
 #ifndef GORO_CORE_INTERNAL_TRAMPOLINE_H_
 #define GORO_CORE_INTERNAL_TRAMPOLINE_H_
 
 #include <coroutine>
 #include <cstdint>
+
+#include "goro/core/internal/wait_reason.h"
 
 namespace goro::internal {
 
@@ -28,9 +33,26 @@ namespace goro::internal {
 //   done  the root frame finished: the G is released or its joiner woken.
 enum class suspend_kind : std::uint8_t { none, park, done };
 
+struct g;
+struct promise_base;
+
+// A park commit (park.h, step 3): publishes the parked G `gp` to whoever
+// will wake it and says what the M does next.
+using park_commit_fn = g* (*)(void* arg, g* gp);
+
 struct trampoline {
-  std::coroutine_handle<> tail{};          // resume this next, if set
-  suspend_kind kind = suspend_kind::none;  // otherwise: why it suspended
+  std::coroutine_handle<> tail{};  // resume this next, if set
+
+  // --- park notes, written by park() (park.h), read by the M ---
+  std::coroutine_handle<> resume{};        // where the G continues
+  promise_base* resume_promise = nullptr;  // resume's promise (innermost)
+  park_commit_fn park_fn = nullptr;
+  void* park_arg = nullptr;
+
+  suspend_kind kind = suspend_kind::none;  // why the frame suspended
+  // What the G waits for; defined only while it is parked (the dump and
+  // the deadlock report read it then).
+  wait_reason reason = wait_reason::none;
 };
 
 }  // namespace goro::internal

@@ -136,6 +136,13 @@ struct waiter {
     assert(state == waiter_state::linked);
     state = waiter_state::granted;
   }
+  // The owner, resumed: a linked record was granted (that is what woke
+  // it), an idle one never waited. Either way it is idle now; one store,
+  // no branch, on the path of every join.
+  void consume_alone() noexcept {
+    assert(state != waiter_state::granted);
+    state = waiter_state::idle;
+  }
 };
 
 class wait_queue {

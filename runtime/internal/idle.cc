@@ -11,10 +11,8 @@ void idle::add_initial_ps(const std::vector<std::unique_ptr<processor>>& ps) {
 
 // ------------------------------------------------------- producers of work
 
-void idle::wakep() {
-  // seq_cst loads: step 2 of handshake (a); the store half was the runnext
-  // exchange in runqput (step 1).
-  if (npidle_.load(std::memory_order_seq_cst) == 0) return;
+void idle::wakep_idle_p() {
+  // seq_cst: the rest of step 2 of handshake (a), after wakep's npidle load.
   if (nmspinning_.load(std::memory_order_seq_cst) != 0) return;
   std::int32_t expected = 0;
   if (!nmspinning_.compare_exchange_strong(expected, 1,

@@ -99,8 +99,14 @@ class idle {
   // --- producers of work ---
 
   // Handshake (a), producer steps 2-3: starts a spinning M if a P is idle
-  // and no M spins.
-  void wakep();
+  // and no M spins. The first load is inline: on every wake-up of a busy
+  // runtime (and always with one P) it is the whole of wakep.
+  void wakep() {
+    // seq_cst: step 2 of handshake (a); the store half was the runnext
+    // exchange in runqput (step 1).
+    if (npidle_.load(std::memory_order_seq_cst) == 0) return;
+    wakep_idle_p();
+  }
   // Handshake (b), producer steps 2-3: starts an M for an idle P, if any.
   void wake_for_global();
 
@@ -173,6 +179,9 @@ class idle {
   }
 
  private:
+  // wakep past its first load: a P is idle.
+  void wakep_idle_p();
+
   void startm(processor* pp, bool spinning);
   void unlink_m_locked(machine* m) noexcept;
   processor* pidleget_locked() noexcept;

@@ -7,8 +7,9 @@
 //     park_on(h, &my_commit, this, wait_reason::chan_receive);
 //   }
 //
-// Neither touches the G's layout: park() is out of line, so public headers
-// that park compile against the trampoline alone.
+// Neither touches the G's layout beyond the trampoline (core/internal/
+// trampoline.h), where park() writes the park notes inline: public
+// headers that park compile against the trampoline alone.
 #ifndef GORO_RUNTIME_INTERNAL_PARK_H_
 #define GORO_RUNTIME_INTERNAL_PARK_H_
 

@@ -43,31 +43,6 @@ std::uint64_t fastrand(processor* pp) noexcept {
 
 }  // namespace
 
-// The one way a new or woken G becomes runnable. From an M holding `pp`:
-// runnext + wakep (handshake (a)). From anywhere else: the global queue +
-// wake_for_global (handshake (b)).
-void scheduler::enqueue(processor* pp, g* gp) {
-  if (pp != nullptr) {
-    runqput(pp, gp, /*next=*/true);
-    idle_.wakep();
-  } else {
-    global_.push(gp);
-    idle_.wake_for_global();
-  }
-}
-
-void scheduler::runqput(processor* pp, g* gp, bool next) {
-  if (next) {
-    // seq_cst: step 1 of handshake (a) (idle.h); pairs with the seq_cst
-    // loads of runnext in any_work(). Also publishes gp to a thief's
-    // acquire CAS in steal_work().
-    g* old = runnext_exchange(pp, gp);
-    if (old == nullptr) return;
-    gp = old;  // kick the old runnext to the tail
-  }
-  if (!pp->runq.push(gp)) runqput_slow(pp, gp);
-}
-
 void scheduler::runqput_slow(processor* pp, g* gp) {
   g* batch[run_queue::kCapacity / 2 + 1];
   for (;;) {

@@ -189,6 +189,32 @@ inline g* scheduler::runnext_exchange(processor* pp, g* gp) noexcept {
   return pp->runnext.exchange(gp, std::memory_order_seq_cst);
 }
 
+// The one way a new or woken G becomes runnable. From an M holding `pp`:
+// runnext + wakep (handshake (a)). From anywhere else: the global queue +
+// wake_for_global (handshake (b)). Inline, with runqput: every spawn and
+// wake-up goes through them (runqput_slow, in queues.cc, is the overflow).
+inline void scheduler::enqueue(processor* pp, g* gp) {
+  if (pp != nullptr) {
+    runqput(pp, gp, /*next=*/true);
+    idle_.wakep();
+  } else {
+    global_.push(gp);
+    idle_.wake_for_global();
+  }
+}
+
+inline void scheduler::runqput(processor* pp, g* gp, bool next) {
+  if (next) {
+    // seq_cst: step 1 of handshake (a) (idle.h); pairs with the seq_cst
+    // loads of runnext in any_work(). Also publishes gp to a thief's
+    // acquire CAS in steal_work().
+    g* old = runnext_exchange(pp, gp);
+    if (old == nullptr) return;
+    gp = old;  // kick the old runnext to the tail
+  }
+  if (!pp->runq.push(gp)) runqput_slow(pp, gp);
+}
+
 // A G's end (join.cc has the rest of the join protocol). Inline: on the
 // path of every G that finishes, from the scheduler loop (execute.cc).
 inline g* scheduler::finish(g* gp) {

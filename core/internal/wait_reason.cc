@@ -1,7 +1,4 @@
-// See park.h.
-#include "goro/core/internal/park.h"
-
-#include "goro/core/internal/g.h"
+#include "goro/core/internal/wait_reason.h"
 
 namespace goro::internal {
 
@@ -47,17 +44,6 @@ const char* wait_reason_string(wait_reason why) noexcept {
       return "fiber";
   }
   return "unknown";
-}
-
-void park(trampoline* t, std::coroutine_handle<> h, promise_base* hp,
-          park_commit_fn commit, void* arg, wait_reason why) noexcept {
-  g* gp = static_cast<g*>(t);
-  gp->resume = h;
-  gp->resume_promise = hp;
-  gp->kind = suspend_kind::park;
-  gp->park_fn = commit;
-  gp->park_arg = arg;
-  gp->reason = why;
 }
 
 }  // namespace goro::internal
