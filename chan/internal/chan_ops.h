@@ -160,7 +160,8 @@ class [[nodiscard]] send_awaiter {
   send_awaiter& operator=(const send_awaiter&) = delete;
   ~send_awaiter() { op_.cancel(); }
 
-  bool await_ready() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE bool await_ready()
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (!op_.begin()) return false;
     wake_token peer;
     const chan_attempt r = chan()->send_locked(value_, &peer);
@@ -199,7 +200,8 @@ class [[nodiscard]] recv_awaiter {
   recv_awaiter& operator=(const recv_awaiter&) = delete;
   ~recv_awaiter() { op_.cancel(); }
 
-  bool await_ready() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE bool await_ready()
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (!op_.begin()) return false;
     wake_token peer;
     const chan_attempt r = chan()->recv_locked(slot_, &peer);

@@ -160,8 +160,11 @@ class [[nodiscard]] select_awaiter {
       : cases_(std::move(cases)...) {}
   select_awaiter(const select_awaiter&) = delete;
   select_awaiter& operator=(const select_awaiter&) = delete;
+  // A select that fired (fired_ set: at once, or after its wake-up and
+  // pass 3) has no record left linked; only one whose frame dies while it
+  // waits (teardown) does, and the records' states say which.
   ~select_awaiter() {
-    if (select_parked(&core_)) unlink_select(&core_);
+    if (fired_ == kNotFired && select_parked(&core_)) unlink_select(&core_);
   }
 
   // Pass 1 takes the channels' locks and pass 2 (or an error) releases
