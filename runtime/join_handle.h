@@ -88,8 +88,8 @@ class [[nodiscard]] join_handle {
     explicit awaiter(join_handle* self) noexcept : self_(self) {}
     awaiter(const awaiter&) = delete;
     awaiter& operator=(const awaiter&) = delete;
-    // Linked only if the joiner's frame is destroyed while it waits
-    // (runtime teardown).
+    // Not idle only if the joiner's frame is destroyed while it waits, or
+    // after its grant before it ran (runtime teardown, either way).
     ~awaiter() {
       if (!jw_.w.idle()) internal::join_cancel(&jw_);
     }

@@ -33,7 +33,8 @@
 // own frames and read by the M running it: one thread at a time, handed
 // over by the run queues. Identity and ownership are written when the G is
 // spawned and released. join_word and refs are atomics; their pairs are
-// named where they are used (runtime/internal/join.cc).
+// named where they are used (runtime/internal/join.cc, and finish and
+// drop_ref in runtime/internal/scheduler.h).
 #ifndef GORO_CORE_INTERNAL_G_H_
 #define GORO_CORE_INTERNAL_G_H_
 

@@ -63,7 +63,8 @@
 //
 // Joins. A G has at most one joiner, so its "queue" is one atomic word
 // (g::join_word): linking is the joiner's CAS of its record's address into
-// it, the grant is the finishing G's exchange of kJoinDone for it (the
+// it (a plain store when the joiner owns the joined G outright, join.cc's
+// fast path), the grant is the finishing G's exchange of kJoinDone for it (the
 // finisher reads `who` and writes nothing into the record), and cancel is
 // the joiner's CAS back to kJoinNone, which fails only if the grant came
 // first. The owner therefore moves its record's state itself (link_alone,

@@ -8,7 +8,9 @@
 //
 // Joiner (join_park, the park commit of `co_await handle`):
 //  1. Fill in the record (who = me), state linked; CAS join_word from
-//     kJoinNone to the record (ACQ_REL). Success: parked.
+//     kJoinNone to the record (ACQ_REL). Success: parked. (Fast path: if t
+//     sits in this P's runnext and the joiner wins it, nobody else can
+//     reach t yet, so a relaxed store links the record and t runs here.)
 //  2. Failure (kJoinDone): the G finished first; resume at once, the
 //     record back to idle.
 // Finisher (finish, scheduler.h):
@@ -21,6 +23,7 @@
 // refs counts the G itself and its join handle, if any; the last drop_ref
 // releases the frame and gives the g struct back (g_alloc.h). finish and
 // drop_ref are inline in scheduler.h: every G's end goes through them.
+#include <cassert>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -69,9 +72,13 @@ g* scheduler::join_park(g* me, join_wait* jw) {
       pp->runnext.compare_exchange_strong(expected, nullptr,
                                           std::memory_order_acquire,
                                           std::memory_order_relaxed)) {
-    // Relaxed: t runs next on this thread; finish(t) reads the word (and
-    // our record) here or, if t parks and moves, after the queue hand-over
-    // that orders it.
+    // Relaxed: no other thread can reach t before a hand-over that orders
+    // this store: t runs next on this thread, or (slice used up,
+    // run_next_in_slice) goes back to runnext, whose seq_cst exchange pairs
+    // with a thief's ACQUIRE CAS; if t parks and moves, the lock or queue
+    // hand-over of that wait orders it.
+    assert(t->join_word.load(std::memory_order_relaxed) == kJoinNone &&
+           "a join_handle awaited by two Gs at once");
     t->join_word.store(reinterpret_cast<std::uintptr_t>(w),
                        std::memory_order_relaxed);
     return t;
@@ -107,6 +114,7 @@ void join_cancel(join_wait* jw) noexcept {
     w->state = waiter_state::idle;
     return;
   }
+  assert(word == kJoinDone);
   w->granted_alone();
   w->consume();  // nothing to undo: the result stays with the handle
 }

@@ -220,7 +220,8 @@ inline void scheduler::runqput(processor* pp, g* gp, bool next) {
 inline g* scheduler::finish(g* gp) {
   // The grant of the joiner's record (join.cc, finisher's side). ACQ_REL:
   // RELEASE publishes the root's result to the joiner (who reads it after
-  // its CAS fails with ACQUIRE, or after being handed off or woken);
+  // await_ready's ACQUIRE load sees kJoinDone, after its CAS fails with
+  // ACQUIRE, or after being handed off or woken);
   // ACQUIRE pairs with the joiner's RELEASE CAS that published its record.
   std::uintptr_t w =
       gp->join_word.exchange(kJoinDone, std::memory_order_acq_rel);

@@ -30,7 +30,7 @@ void drop_ref(g* gp) noexcept;
 // the joiner links into target's join word (core/internal/waiter.h,
 // "Joins"; runtime/internal/join.cc). Lives in the joiner's awaiter.
 struct join_wait {
-  g* target;
+  g* target;  // set before the record leaves idle; read only after
   waiter w;
 };
 
