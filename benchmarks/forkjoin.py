@@ -27,14 +27,21 @@ untimed warm-up run of the same size. A program whose binary is missing is
 left out of the table.
 
 Usage: benchmarks/forkjoin.py --peers DIR [--rounds N] [--clang] [--no-go]
+                              [--chart FILE.png|FILE.svg]
+
+--chart draws the medians as grouped bars, one group per workload, on a
+logarithmic time axis (Go is 50x the fastest), with gnuplot (Debian:
+gnuplot-nox).
 """
 
 import argparse
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -100,6 +107,47 @@ def run_go(workload):
     return None if ns is None else ns / 1e6
 
 
+def draw_chart(path, labels, medians):
+    """Grouped bars: x = workload, one bar per program, log-scale ms."""
+    if shutil.which("gnuplot") is None:
+        sys.exit("forkjoin.py: --chart needs gnuplot "
+                 "(apt-get install gnuplot-nox)")
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in (".png", ".svg"):
+        sys.exit("forkjoin.py: --chart FILE must end in .png or .svg")
+    term = ("pngcairo size 900,500" if ext == ".png" and
+            "pngcairo" in subprocess.run(["gnuplot", "-e", "set terminal"],
+                                         stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT,
+                                         text=True).stdout
+            else "png size 900,500" if ext == ".png" else "svg size 900,500")
+    with tempfile.NamedTemporaryFile("w", suffix=".dat", delete=False) as f:
+        f.write("workload " + " ".join(f'"{l}"' for l in labels) + "\n")
+        for w in WORKLOADS:
+            f.write(f'"{w}" ' + " ".join(
+                f"{medians[(l, w)]:.3f}" if (l, w) in medians else "NaN"
+                for l in labels) + "\n")
+        data = f.name
+    script = f"""
+set terminal {term}
+set output "{path}"
+set title "Fork-join at 2 workers: medians, ms (lower is better)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set logscale y
+set ylabel "ms (log scale)"
+set key outside right top
+set grid ytics
+plot for [i=2:{len(labels) + 1}] "{data}" using i:xtic(1) title columnheader(i)
+"""
+    proc = subprocess.run(["gnuplot"], input=script, text=True)
+    os.unlink(data)
+    if proc.returncode != 0:
+        sys.exit("forkjoin.py: gnuplot failed")
+    print(f"chart: {path}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--peers", required=True,
@@ -108,6 +156,8 @@ def main():
     ap.add_argument("--clang", action="store_true",
                     help="also goro built with clang-19 (--config=clang)")
     ap.add_argument("--no-go", action="store_true", help="leave Go out")
+    ap.add_argument("--chart", metavar="FILE",
+                    help="also draw the medians (FILE.png or FILE.svg)")
     args = ap.parse_args()
     if args.rounds < 1:
         ap.error("--rounds must be at least 1")
@@ -149,6 +199,9 @@ def main():
             ratio = (f" ({m / statistics.median(b):.2f}x)" if b else "")
             row += f"{f'{m:.1f}{ratio}':>22}"
         print(row)
+    if args.chart:
+        medians = {k: statistics.median(v) for k, v in samples.items()}
+        draw_chart(args.chart, [label for label, _ in runners], medians)
 
 
 if __name__ == "__main__":
