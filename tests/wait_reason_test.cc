@@ -3,12 +3,13 @@
 // deadlock report of a later issue print. White box: the test reads the
 // parked G's record from another G of the same one-P runtime, which runs
 // after the park on the same M (ordered by the run queue in any case).
+#include "goro/core/internal/wait_reason.h"
+
 #include <atomic>
 #include <chrono>
 #include <string>
 
 #include "goro/core/internal/g.h"
-#include "goro/core/internal/wait_reason.h"
 #include "goro/goro.h"
 #include "goro/runtime/internal/machine.h"
 #include "gtest/gtest.h"
@@ -123,8 +124,7 @@ TEST(WaitReason, EachWaitRecordsWhatItWaitsFor) {
 
     auto join_child = [ch]() -> task<void> {
       auto child = goro::co_spawn(
-          [](goro::chan<int> c) -> task<void> { (void)co_await c.recv(); },
-          ch);
+          [](goro::chan<int> c) -> task<void> { (void)co_await c.recv(); }, ch);
       co_await child;
     };
     co_await expect_parked_with(wait_reason::join, join_child, send_ch);
