@@ -43,6 +43,7 @@
 #include "goro/runtime/spawn.h"
 #include "goro/runtime/stats.h"
 #include "goro/runtime/this_g.h"
+#include "goro/runtime/when_all.h"
 #include "goro/runtime/yield.h"
 #include "goro/sync/cond.h"
 #include "goro/sync/mutex.h"

@@ -24,6 +24,7 @@
 
 #include <coroutine>
 #include <cstdint>
+#include <exception>
 #include <type_traits>
 #include <utility>
 
@@ -75,6 +76,14 @@ class [[nodiscard]] join_handle {
   auto operator co_await() & { return awaiter{this}; }
   auto operator co_await() && { return awaiter{this}; }
 
+  // For goro::when_all: awaiting the result never throws; the G's value is
+  // emplaced into *out (nothing for void), or its exception stored in
+  // *err.
+  template <class Out>
+  auto settle(Out* out, std::exception_ptr* err) & {
+    return settle_awaiter<Out>{this, out, err};
+  }
+
   // For goro::co_spawn.
   join_handle(internal::g* gp,
               std::coroutine_handle<internal::task_promise<T>> frame) noexcept
@@ -125,6 +134,28 @@ class [[nodiscard]] join_handle {
    private:
     join_handle* self_;
     internal::join_wait jw_;  // default-initialized: the record is idle
+  };
+
+  template <class Out>
+  class settle_awaiter : public awaiter {
+   public:
+    settle_awaiter(join_handle* self, Out* out, std::exception_ptr* err)
+        : awaiter(self), out_(out), err_(err) {}
+    void await_resume() noexcept {
+      try {
+        if constexpr (std::is_void_v<T>) {
+          awaiter::await_resume();
+        } else {
+          out_->emplace(awaiter::await_resume());
+        }
+      } catch (...) {
+        *err_ = std::current_exception();
+      }
+    }
+
+   private:
+    Out* out_;
+    std::exception_ptr* err_;
   };
 
   void reset() noexcept {

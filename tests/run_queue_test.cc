@@ -40,16 +40,8 @@ class RunQueueTest : public ::testing::Test {
   static constexpr std::uint32_t kCap = Q::kCapacity;
 };
 
-class CapacityName {
- public:
-  template <typename Q>
-  static std::string GetName(int) {
-    return "Cap" + std::to_string(Q::kCapacity);
-  }
-};
-
 using Capacities = ::testing::Types<run_queue, basic_run_queue<4>>;
-TYPED_TEST_SUITE(RunQueueTest, Capacities, CapacityName);
+TYPED_TEST_SUITE(RunQueueTest, Capacities, goro_test::CapacityName);
 
 // Pushes and pops `k` Gs so that q's head and tail both sit at `k`.
 template <typename Q>

@@ -64,6 +64,16 @@ inline std::int64_t scaled(std::int64_t full, std::int64_t divisor,
   return v < min ? min : v;
 }
 
+// Names the instances of a typed test over queue capacities (a type with
+// kCapacity): "Cap256", "Cap4".
+class CapacityName {
+ public:
+  template <typename Q>
+  static std::string GetName(int) {
+    return "Cap" + std::to_string(Q::kCapacity);
+  }
+};
+
 // True iff `v` sits at an address that is a multiple of alignof(T). The
 // address goes through a volatile: the compiler may assume any object of
 // type T is aligned and fold the check to true.

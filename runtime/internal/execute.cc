@@ -4,8 +4,9 @@
 //
 // find_runnable, in order (an M holding P):
 //  0. run this P's expired timers (their Gs land in runnext; timers.cc);
-//  1. every 61st fresh time slice, one G from the global queue (fairness);
-//  2. runnext, then the local ring (queues.cc);
+//  1. every 61st fresh time slice, the global queue's head; half-way
+//     between, the ring's head, else the fork deque's oldest (fairness);
+//  2. runnext, then the fork deque and the local ring (queues.cc);
 //  3. a batch from the global queue;
 //  4. spinning, if the spin rule allows (idle.h): steal from other Ps, with
 //     the global queue and every P's expired timers, for up to kSpinFor
@@ -62,9 +63,20 @@ g* scheduler::find_runnable(machine* m, bool* inherit) {
       if (due <= now) pp->timers.run_expired(now);
     }
 
-    // 1. Fairness: now and then the global queue goes first.
-    if (pp->schedtick % kGlobalCheckInterval == 0 && !global_.empty()) {
+    // 1. Fairness: now and then the Gs that have waited longest go first.
+    //    Every kGlobalCheckInterval-th slice, the global queue's head (Go's
+    //    rule). Half-way between, the ring's head, else the oldest G of the
+    //    fork deque (taken as a thief would: a CAS, once per interval):
+    //    without this, a G that keeps spawning and joining children
+    //    (hand-offs, and deque Gs newer than everyone else's) would keep the
+    //    P from the older Gs of its own deque.
+    const std::uint32_t tick = pp->schedtick % kGlobalCheckInterval;
+    if (tick == 0 && !global_.empty()) {
       if (g* gp = global_get(pp, 1)) return gp;
+    }
+    if (tick == kGlobalCheckInterval / 2) {
+      if (g* gp = pp->runq.pop()) return gp;
+      if (g* gp = pp->forks.steal()) return gp;
     }
     // 2. Local.
     if (g* gp = runq_get(pp, inherit)) return gp;
@@ -173,15 +185,16 @@ g* scheduler::after_suspend(machine* m, processor* pp, g* gp) {
   return next != nullptr ? next : take_runnext_for_handoff(pp);
 }
 
-// Direct hand-off: `next` is runnable, owned by this M, and in no queue.
-// Run it now, in the current time slice, as if it had been taken from
-// runnext (returns true: the caller runs it); once the slice is used up it
-// goes through runnext instead (returns false), so a chain of hand-offs
-// cannot starve the P's other Gs.
+// Direct hand-off: `next` is runnable, owned by this M, and in no queue: a
+// join's target that the joiner took back from the fork deque, or a joiner
+// whose target just finished (join.cc). Run it now, in the current time
+// slice (returns true: the caller runs it). Once the slice is used up it
+// goes back to the fork deque, where it is the newest G again (returns
+// false), and the M goes through find_runnable, whose fairness turn (step
+// 1) lets the P's other Gs run: a chain of hand-offs cannot starve them.
 inline bool scheduler::run_next_in_slice(machine* m, processor* pp, g* next) {
   if (pp->inherited >= kMaxInheritedRuns) {
-    runqput(pp, next, /*next=*/true);
-    idle_.wakep();
+    fork_push(pp, next);
     return false;
   }
   ++pp->inherited;

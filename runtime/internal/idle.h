@@ -22,9 +22,11 @@
 // at least one side sees the other's store. (The timers' handshake (c) is
 // the same shape: timers.cc.)
 //
-// (a) Local work: a G put in a P's runnext or ring by the M holding it.
-//  Producer (spawn, ready: enqueue -> runqput, wakep):
-//   1. Store runnext: seq_cst exchange (runnext_exchange).
+// (a) Local work: a G put in a P's runnext, ring or fork deque by the M
+//  holding it.
+//  Producer (spawn, ready: enqueue -> runqput, wakep; co_spawn: fork_push):
+//   1. Store runnext: seq_cst exchange (runnext_exchange); or the fork
+//      deque's bottom: seq_cst exchange (fork_deque.h, push).
 //      Pairs with the giving-up spinner's step 3.
 //   2. wakep: load npidle, then nmspinning (seq_cst). The nmspinning load
 //      pairs with the giving-up spinner's step 2.
@@ -33,8 +35,8 @@
 //   1. release_p: P to the idle list, npidle+1 (seq_cst RMW): a producer
 //      that sees step 2 also sees this idle P.
 //   2. stop_spinning: nmspinning-1 (seq_cst RMW).
-//   3. any_work: load every P's runnext (seq_cst) and ring (seq_cst loads
-//      of head and tail). Pairs with the producer's step 1.
+//   3. any_work: load every P's runnext (seq_cst), ring and fork deque
+//      (seq_cst loads of their ends). Pairs with the producer's step 1.
 //   4. Work seen: try_take_p: an idle P back, spinning again
 //      (nmspinning+1). Else sleep.
 //  So either the producer sees no spinner and an idle P and wakes one, or

@@ -9,8 +9,9 @@
 // Joiner (join_park, the park commit of `co_await handle`):
 //  1. Fill in the record (who = me), state linked; CAS join_word from
 //     kJoinNone to the record (ACQ_REL). Success: parked. (Fast path: if t
-//     sits in this P's runnext and the joiner wins it, nobody else can
-//     reach t yet, so a relaxed store links the record and t runs here.)
+//     is the newest G of this P's fork deque, or sits in its runnext, and
+//     the joiner takes it from there, nobody else can reach t, so a relaxed
+//     store links the record and t runs here.)
 //  2. Failure (kJoinDone): the G finished first; resume at once, the
 //     record back to idle.
 // Finisher (finish, scheduler.h):
@@ -60,23 +61,25 @@ g* scheduler::join_park(g* me, join_wait* jw) {
   waiter* w = &jw->w;
   w->who = wake_token{me, nullptr};
   w->link_alone();
-  // Fast path: `t` is in this P's runnext (not yet started, or readied and
-  // not yet resumed), so no other M can reach it except a thief's CAS on
-  // runnext. Winning that slot makes t ours alone: link our record and run
-  // t right here (hand-off). This is what makes `co_await co_spawn(f)` cost
-  // no queueing.
+  // Fast path: `t` has not started and is still the newest G of this P's
+  // fork deque (co_spawn put it there), or it sits in this P's runnext
+  // (readied and not yet resumed). Taking it from there makes it ours
+  // alone: no other M can reach it any more. Link our record and run t
+  // right here (a hand-off), as a call would: this is what keeps a
+  // fork-join tree depth-first and makes `co_await co_spawn(f)` cost no
+  // queueing.
   machine* m = current_machine();
   processor* pp = m->p;
   g* expected = t;
-  if (pp->runnext.load(std::memory_order_relaxed) == t &&
-      pp->runnext.compare_exchange_strong(expected, nullptr,
-                                          std::memory_order_acquire,
-                                          std::memory_order_relaxed)) {
+  if (pp->forks.take(t) || (pp->runnext.load(std::memory_order_relaxed) == t &&
+                            pp->runnext.compare_exchange_strong(
+                                expected, nullptr, std::memory_order_acquire,
+                                std::memory_order_relaxed))) {
     // Relaxed: no other thread can reach t before a hand-over that orders
     // this store: t runs next on this thread, or (slice used up,
-    // run_next_in_slice) goes back to runnext, whose seq_cst exchange pairs
-    // with a thief's ACQUIRE CAS; if t parks and moves, the lock or queue
-    // hand-over of that wait orders it.
+    // run_next_in_slice) goes back to the fork deque, whose seq_cst push
+    // pairs with a thief's seq_cst load of its bottom; if t parks and
+    // moves, the lock or queue hand-over of that wait orders it.
     assert(t->join_word.load(std::memory_order_relaxed) == kJoinNone &&
            "a join_handle awaited by two Gs at once");
     t->join_word.store(reinterpret_cast<std::uintptr_t>(w),

@@ -4,6 +4,9 @@
 // to run Gs, so at most `procs` Gs run at once however many Ms exist. A P
 // owns:
 //  - runq: a 256-slot lock-free ring (run_queue.h), pushed only by its owner;
+//  - forks: a 256-slot Chase-Lev deque (fork_deque.h) of the children that
+//    Gs here started with co_spawn, served newest-first by the owner and
+//    oldest-first to thieves, so a fork-join tree runs depth-first;
 //  - runnext: one slot for the G most recently spawned or readied by the G
 //    running here. It runs next and inherits the current time slice, which
 //    keeps a producer/consumer pair on one P with warm caches (Go's rule);
@@ -21,6 +24,7 @@
 
 #include "absl/base/optimization.h"
 #include "goro/core/internal/g.h"
+#include "goro/runtime/internal/fork_deque.h"
 #include "goro/runtime/internal/run_queue.h"
 #include "goro/runtime/internal/timer_heap.h"
 
@@ -51,10 +55,13 @@ struct processor_counters {
 };
 
 struct processor {
-  explicit processor(int index) : id(index) {}
+  // stealable: other Ps exist (fork_deque.h: a single P's deque needs no
+  // atomic read-modify-writes).
+  processor(int index, bool stealable) : id(index), forks(stealable) {}
 
   const int id;
   run_queue runq;
+  fork_deque forks;
   // Written by the owner (exchange) and by thieves (CAS to null, last steal
   // round only). The owner's exchange is seq_cst: it is the store half of
   // wake-up handshake (a) in idle.h. With a single P there are no
@@ -64,7 +71,10 @@ struct processor {
   // --- owner-only state (the M holding this P) ---
   std::uint32_t schedtick = 0;  // fresh time slices started
   std::uint32_t inherited = 0;  // consecutive runnext runs in this slice
-  std::uint64_t rng = 0;        // steal order
+  // Consecutive Gs taken from `forks` while the ring waited (queues.cc,
+  // runq_get: the ring gets a turn every kMaxForkRuns).
+  std::uint32_t fork_runs = 0;
+  std::uint64_t rng = 0;  // steal order
   static constexpr std::uint32_t kMaxFree = 64;
   g* gfree[kMaxFree];  // free g structs (a stack)
   std::uint32_t ngfree = 0;

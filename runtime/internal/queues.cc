@@ -2,6 +2,13 @@
 // local work takes some from elsewhere.
 //
 // Where runnable Gs wait:
+//  - A G started by co_spawn from a running G (a fork-join child) goes into
+//    that P's fork deque (fork_deque.h). The P takes the newest first, so a
+//    fork-join tree runs depth-first and its live set is its depth; a
+//    thief takes the oldest, the largest subtree. A join whose target is
+//    still the newest there takes it back and runs it at once (join.cc).
+//    runq_get serves the deque after runnext and before the ring, but
+//    gives the ring a turn every kMaxForkRuns Gs.
 //  - A G spawned or readied by a running G goes into that P's `runnext`
 //    slot, and the previous runnext moves to the tail of the P's ring. The
 //    runnext G inherits the time slice; after kMaxInheritedRuns consecutive
@@ -14,10 +21,10 @@
 //  - Gs spawned or readied by threads that hold no P, and Gs that yield, go
 //    to the global queue (global_queue.h).
 //
-// Stealing: a spinning M (idle.h) takes half of another P's ring (4 rounds
-// over the Ps in random order; the last round also takes a victim's
-// runnext), and keeps trying, with the global queue and every P's expired
-// timers, for up to kSpinFor (spin_for_work).
+// Stealing: a spinning M (idle.h) takes half of another P's ring, or else
+// the oldest G of its fork deque (4 rounds over the Ps in random order; the
+// last round also takes a victim's runnext), and keeps trying, with the global
+// queue and every P's expired timers, for up to kSpinFor (spin_for_work).
 //
 // Every enqueue is followed by a wake-up check: wakep() after local work
 // (handshake (a) in idle.h), wake_for_global() after global work
@@ -74,7 +81,17 @@ g* scheduler::runq_get(processor* pp, bool* inherit) {
     }
   }
   *inherit = false;
-  return pp->runq.pop();
+  // The fork deque, newest first (depth-first), but the ring gets a turn
+  // every kMaxForkRuns Gs so that a fork-join storm cannot starve it.
+  if (pp->fork_runs < kMaxForkRuns) {
+    if (g* gp = pp->forks.pop()) {
+      ++pp->fork_runs;
+      return gp;
+    }
+  }
+  pp->fork_runs = 0;
+  if (g* gp = pp->runq.pop()) return gp;
+  return pp->forks.pop();
 }
 
 g* scheduler::global_get(processor* pp, std::size_t max) {
@@ -109,6 +126,11 @@ g* scheduler::steal_work(processor* pp) {
       pp->counters.steal_attempts.add();
       if (g* gp = victim->runq.steal_into(pp->runq)) {
         pp->counters.stolen.add(1 + pp->runq.size());
+        return gp;
+      }
+      // One fork-join child, the victim's oldest: the largest subtree.
+      if (g* gp = victim->forks.steal()) {
+        pp->counters.stolen.add();
         return gp;
       }
       if (last_round) {
@@ -165,11 +187,12 @@ g* scheduler::spin_for_work(processor* pp) {
 
 bool scheduler::any_work() const noexcept {
   // seq_cst loads: step 3 of both handshakes in idle.h (the global size for
-  // (b), every P's runnext and ring for (a)).
+  // (b), every P's runnext, ring and fork deque for (a)).
   if (global_.size() != 0) return true;
   for (const auto& p : ps_) {
     if (p->runnext.load(std::memory_order_seq_cst) != nullptr) return true;
     if (!p->runq.empty()) return true;
+    if (!p->forks.empty()) return true;
   }
   return false;
 }

@@ -32,7 +32,7 @@ scheduler::scheduler(int procs)
     : procs_(procs), idle_(this, procs), galloc_(this) {
   ps_.reserve(procs);
   for (int i = 0; i < procs; ++i) {
-    ps_.push_back(std::make_unique<processor>(i));
+    ps_.push_back(std::make_unique<processor>(i, /*stealable=*/procs > 1));
     ps_.back()->rng = 0x9E3779B97F4A7C15ULL * (i + 1);
   }
   idle_.add_initial_ps(ps_);
@@ -56,8 +56,16 @@ g* scheduler::spawn(std::coroutine_handle<> root, promise_base* root_promise,
   gp->reason = wait_reason::none;
   gp->repark = false;
   gp->id = g_alloc::new_id(pp);
-  if (pp != nullptr) pp->counters.spawned.add();
-  enqueue(pp, gp);
+  if (pp == nullptr) {
+    enqueue(nullptr, gp);
+    return gp;
+  }
+  pp->counters.spawned.add();
+  if (joinable) {
+    fork_push(pp, gp);
+  } else {
+    enqueue(pp, gp);
+  }
   return gp;
 }
 
@@ -83,7 +91,7 @@ bool scheduler::lock_may_spin(int iter) noexcept {
   if (single_cpu || s->procs_ <= 1 || busy <= 1) return false;
   const processor* pp = m->p;
   return pp->runnext.load(std::memory_order_relaxed) == nullptr &&
-         pp->runq.empty();
+         pp->runq.empty() && pp->forks.empty();
 }
 
 runtime_stats scheduler::stats() const {

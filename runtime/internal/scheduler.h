@@ -66,6 +66,9 @@ class scheduler final : public g_owner {
  public:
   static constexpr std::uint32_t kMaxInheritedRuns = 64;
   static constexpr std::uint32_t kGlobalCheckInterval = 61;
+  // How many Gs in a row a P takes from its fork deque while its ring
+  // waits (queues.cc, runq_get).
+  static constexpr std::uint32_t kMaxForkRuns = 64;
   // How long a spinning M keeps looking for work before it parks.
   static constexpr std::chrono::microseconds kSpinFor{50};
 
@@ -80,7 +83,9 @@ class scheduler final : public g_owner {
 
   // Makes a new G whose root frame is `root` (ownership passes to the G) and
   // queues it. joinable: the caller keeps a reference (a join_handle) that it
-  // must drop with drop_ref().
+  // must drop with drop_ref(), and the G is a fork-join child: from a G of
+  // this runtime it goes to the P's fork deque (fork_deque.h), else, like
+  // every other new G, to runnext or the global queue (enqueue).
   g* spawn(std::coroutine_handle<> root, promise_base* root_promise,
            bool joinable);
 
@@ -126,6 +131,7 @@ class scheduler final : public g_owner {
 
   // queues.cc: run queues and stealing (runnext_exchange inline below).
   void enqueue(processor* pp, g* gp);
+  void fork_push(processor* pp, g* gp);
   void runqput(processor* pp, g* gp, bool next);
   void runqput_slow(processor* pp, g* gp);
   g* runnext_exchange(processor* pp, g* gp) noexcept;
@@ -201,6 +207,18 @@ inline void scheduler::enqueue(processor* pp, g* gp) {
     global_.push(gp);
     idle_.wake_for_global();
   }
+}
+
+// A fork-join child (a co_spawn from a G of this runtime): the newest G of
+// the P's fork deque, then wakep (handshake (a), whose step 1 is the
+// deque's seq_cst push). A full deque sends it to the ring instead (which
+// overflows to the global queue); the fence makes that ring push step 1.
+inline void scheduler::fork_push(processor* pp, g* gp) {
+  if (!pp->forks.push(gp)) [[unlikely]] {
+    runqput(pp, gp, /*next=*/false);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  }
+  idle_.wakep();
 }
 
 inline void scheduler::runqput(processor* pp, g* gp, bool next) {

@@ -1,0 +1,162 @@
+// goro::when_all: run tasks as child Gs and wait for all of them.
+//
+//   auto [a, b] = co_await goro::when_all(fetch(x), fetch(y));
+//   std::vector<int> rs = co_await goro::when_all(std::move(tasks));
+//
+// Contract:
+//  - when_all(t1, t2, ...) takes goro::task<T> objects (prvalues, or lvalues,
+//    which are left empty: the tasks are taken over when when_all is
+//    called) and returns a task. Awaiting it starts every task as a G of its
+//    own (as goro::co_spawn would: this_g::id() differs in each, and each
+//    may run on another P), waits until all of them have finished, and
+//    yields a std::tuple of their results in argument order; a task<void>
+//    contributes a std::monostate.
+//  - when_all(std::vector<task<T>>) yields std::vector<T> in the vector's
+//    order (nothing for task<void>).
+//  - If any task throws, when_all still waits for every task, then
+//    rethrows the exception of the first task (in argument or vector order)
+//    that threw; the others are dropped. Exceptions never escape a child
+//    unobserved.
+//  - An empty or already-started task throws std::logic_error when the
+//    when_all task is awaited, before any child starts. Awaiting requires a
+//    G of a goro runtime (std::logic_error otherwise, as co_spawn).
+//  - Children that have not started when their parent waits are run by the
+//    parent's M at once, newest first, on their own G (the fork deque and
+//    the join claim, runtime/internal/fork_deque.h, join.cc): a when_all tree
+//    runs depth-first and its live set is its depth; idle Ps steal the
+//    oldest children.
+//  - Task results must not be references (return a pointer instead).
+#ifndef GORO_RUNTIME_WHEN_ALL_H_
+#define GORO_RUNTIME_WHEN_ALL_H_
+
+#include <cstddef>
+#include <exception>
+#include <optional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "goro/runtime/join_handle.h"
+#include "goro/runtime/spawn.h"
+#include "goro/task/task.h"
+
+namespace goro {
+
+namespace internal {
+
+template <class T>
+struct when_all_value {
+  static_assert(!std::is_reference_v<T>,
+                "goro::when_all: a task returning a reference cannot be "
+                "collected (return a pointer instead)");
+  using type = T;
+};
+template <>
+struct when_all_value<void> {
+  using type = std::monostate;
+};
+template <class T>
+using when_all_value_t = typename when_all_value<T>::type;
+
+template <class T>
+void check_when_all_task(const task<T>& t) {
+  if (!t) throw_spawn_empty_task();
+  if (t.started()) throw_spawn_started_task();
+}
+
+// Where a child's value lands: std::optional<T>, or nothing for void.
+template <class T>
+struct when_all_slot {
+  std::optional<T> v;
+  template <class U>
+  void emplace(U&& u) {
+    v.emplace(std::forward<U>(u));
+  }
+  T take() { return std::move(*v); }
+};
+template <>
+struct when_all_slot<void> {
+  void emplace() noexcept {}
+  std::monostate take() noexcept { return {}; }
+};
+
+template <class... T, std::size_t... I>
+task<std::tuple<when_all_value_t<T>...>> when_all_tuple(
+    std::index_sequence<I...>, task<T>... ts) {
+  constexpr std::size_t n = sizeof...(T);
+  (check_when_all_task(ts), ...);
+  // Spawned in argument order (a braced list evaluates left to right).
+  std::tuple<join_handle<T>...> hs{co_spawn(std::move(ts))...};
+  std::tuple<when_all_slot<T>...> slots;
+  std::exception_ptr errs[n + 1];
+  // Joined newest first: each join finds its child still the newest G of
+  // the fork deque (unless stolen) and runs it at once.
+  ((co_await std::get<n - 1 - I>(hs).settle(&std::get<n - 1 - I>(slots),
+                                            &errs[n - 1 - I])),
+   ...);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (errs[i]) std::rethrow_exception(errs[i]);
+  }
+  co_return std::tuple<when_all_value_t<T>...>{std::get<I>(slots).take()...};
+}
+
+template <class T>
+task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>>
+when_all_vector(std::vector<task<T>> ts) {
+  static_assert(!std::is_reference_v<T>,
+                "goro::when_all: a task returning a reference cannot be "
+                "collected (return a pointer instead)");
+  for (const auto& t : ts) check_when_all_task(t);
+  const std::size_t n = ts.size();
+  std::vector<join_handle<T>> hs;
+  hs.reserve(n);
+  for (auto& t : ts) hs.push_back(co_spawn(std::move(t)));
+  std::vector<when_all_slot<T>> slots(n);
+  std::exception_ptr first;
+  std::size_t first_index = n;
+  for (std::size_t i = n; i-- > 0;) {
+    std::exception_ptr err;
+    co_await hs[i].settle(&slots[i], &err);
+    if (err) {  // joined newest first: the last one seen is the first
+      first = std::move(err);
+      first_index = i;
+    }
+  }
+  if (first_index != n) std::rethrow_exception(first);
+  if constexpr (!std::is_void_v<T>) {
+    std::vector<T> out;
+    out.reserve(n);
+    for (auto& s : slots) out.push_back(s.take());
+    co_return out;
+  }
+}
+
+template <class X>
+inline constexpr bool is_task_object_v = is_task_v<std::remove_cvref_t<X>>;
+
+}  // namespace internal
+
+// Tuple form. Each argument is a goro::task<T> (an lvalue is moved from).
+template <class... Tasks>
+  requires(internal::is_task_object_v<Tasks> && ...) &&
+          (!std::is_const_v<std::remove_reference_t<Tasks>> && ...)
+auto when_all(Tasks&&... tasks) {
+  return internal::when_all_tuple(std::index_sequence_for<Tasks...>{},
+                                  std::move(tasks)...);
+}
+
+// Vector form (an lvalue vector is moved from).
+template <class T>
+auto when_all(std::vector<task<T>>&& tasks) {
+  return internal::when_all_vector<T>(std::move(tasks));
+}
+template <class T>
+auto when_all(std::vector<task<T>>& tasks) {
+  return internal::when_all_vector<T>(std::move(tasks));
+}
+
+}  // namespace goro
+
+#endif  // GORO_RUNTIME_WHEN_ALL_H_

@@ -1,0 +1,349 @@
+// Fork-join: co_spawn children on the fork deque, joins that run their
+// unstarted child at once, goro::when_all, and what must survive them:
+// every child runs once, on its own G, however the race between its joiner
+// and a thief goes; deep trees cost no stack; other Gs are not starved;
+// teardown frees children in every state.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "goro/goro.h"
+#include "gtest/gtest.h"
+#include "tests/test_util.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using goro_test::scaled;
+
+struct test_error : std::runtime_error {
+  explicit test_error(int c)
+      : std::runtime_error("test_error " + std::to_string(c)), code(c) {}
+  int code;
+};
+
+goro::task<int> twice(int x) { co_return 2 * x; }
+goro::task<void> nothing() { co_return; }
+goro::task<std::string> word(std::string s) { co_return s + "!"; }
+goro::task<std::uint64_t> my_id() { co_return goro::this_g::id(); }
+
+class ForkJoinProcs : public ::testing::TestWithParam<int> {};
+INSTANTIATE_TEST_SUITE_P(Procs, ForkJoinProcs, ::testing::Values(1, 2, 4, 8),
+                         [](const auto& info) {
+                           return "procs" + std::to_string(info.param);
+                         });
+
+// ------------------------------------------------------------ when_all
+
+TEST(WhenAll, TupleOfResultsInArgumentOrderVoidIsMonostate) {
+  goro::runtime rt{goro::options{.procs = 2}};
+  auto r = rt.block_on(
+      []() -> goro::task<std::tuple<int, std::monostate, std::string>> {
+        co_return co_await goro::when_all(twice(21), nothing(), word("hi"));
+      });
+  EXPECT_EQ(std::get<0>(r), 42);
+  EXPECT_EQ(std::get<2>(r), "hi!");
+  auto empty = rt.block_on([]() -> goro::task<std::tuple<>> {
+    co_return co_await goro::when_all();
+  });
+  EXPECT_EQ(std::tuple_size_v<decltype(empty)>, 0u);
+}
+
+TEST_P(ForkJoinProcs, WhenAllVectorKeepsOrder) {
+  goro::runtime rt{goro::options{.procs = GetParam()}};
+  std::vector<int> r = rt.block_on([]() -> goro::task<std::vector<int>> {
+    std::vector<goro::task<int>> ts;
+    for (int i = 0; i < 1000; ++i) ts.push_back(twice(i));
+    co_return co_await goro::when_all(std::move(ts));
+  });
+  ASSERT_EQ(r.size(), 1000u);
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(r[i], 2 * i);
+}
+
+TEST(WhenAll, VoidVectorAndEmptyVector) {
+  goro::runtime rt{goro::options{.procs = 2}};
+  std::atomic<int> ran{0};
+  rt.block_on([&]() -> goro::task<void> {
+    std::vector<goro::task<void>> ts;
+    for (int i = 0; i < 100; ++i) {
+      ts.push_back([](std::atomic<int>* r) -> goro::task<void> {
+        r->fetch_add(1);
+        co_return;
+      }(&ran));
+    }
+    co_await goro::when_all(ts);  // an lvalue vector is taken over
+    EXPECT_TRUE(ts.empty());
+    std::vector<goro::task<int>> none;
+    std::vector<int> r = co_await goro::when_all(std::move(none));
+    EXPECT_TRUE(r.empty());
+  });
+  EXPECT_EQ(ran.load(), 100);
+}
+
+TEST(WhenAll, EachChildRunsOnAGOfItsOwn) {
+  goro::runtime rt{goro::options{.procs = 2}};
+  rt.block_on([]() -> goro::task<void> {
+    const std::uint64_t parent = goro::this_g::id();
+    auto [a, b, c] = co_await goro::when_all(my_id(), my_id(), my_id());
+    std::set<std::uint64_t> ids{parent, a, b, c};
+    EXPECT_EQ(ids.size(), 4u);
+    EXPECT_EQ(ids.count(0), 0u);
+  });
+}
+
+TEST(WhenAll, LvalueTasksAreTakenOver) {
+  goro::runtime rt{goro::options{.procs = 1}};
+  rt.block_on([]() -> goro::task<void> {
+    goro::task<int> a = twice(1);
+    goro::task<int> b = twice(2);
+    auto [x, y] = co_await goro::when_all(a, b);
+    EXPECT_EQ(x + y, 6);
+    EXPECT_FALSE(a);
+    EXPECT_FALSE(b);
+  });
+}
+
+// The first exception in argument order is rethrown, and only once every
+// child has finished.
+TEST_P(ForkJoinProcs, WhenAllRethrowsTheFirstExceptionAfterAllFinished) {
+  goro::runtime rt{goro::options{.procs = GetParam()}};
+  std::atomic<int> finished{0};
+  auto slow_ok = [](std::atomic<int>* f) -> goro::task<int> {
+    co_await goro::sleep_for(20ms);
+    f->fetch_add(1);
+    co_return 1;
+  };
+  auto thrower = [](std::atomic<int>* f, int code,
+                    std::chrono::milliseconds d) -> goro::task<int> {
+    co_await goro::sleep_for(d);
+    f->fetch_add(1);
+    throw test_error(code);
+  };
+  int code = rt.block_on([&]() -> goro::task<int> {
+    try {
+      // Child 2 throws first in time; child 1 comes first in order.
+      (void)co_await goro::when_all(slow_ok(&finished),
+                                    thrower(&finished, 1, 10ms),
+                                    thrower(&finished, 2, 1ms));
+    } catch (const test_error& e) {
+      EXPECT_EQ(finished.load(), 3);
+      co_return e.code;
+    }
+    co_return 0;
+  });
+  EXPECT_EQ(code, 1);
+
+  // The vector form, the same way.
+  finished = 0;
+  code = rt.block_on([&]() -> goro::task<int> {
+    std::vector<goro::task<int>> ts;
+    ts.push_back(slow_ok(&finished));
+    ts.push_back(thrower(&finished, 7, 5ms));
+    ts.push_back(thrower(&finished, 8, 0ms));
+    try {
+      (void)co_await goro::when_all(std::move(ts));
+    } catch (const test_error& e) {
+      EXPECT_EQ(finished.load(), 3);
+      co_return e.code;
+    }
+    co_return 0;
+  });
+  EXPECT_EQ(code, 7);
+}
+
+TEST(WhenAll, AnEmptyTaskThrowsBeforeAnyChildStarts) {
+  goro::runtime rt{goro::options{.procs = 2}};
+  std::atomic<int> ran{0};
+  auto count = [](std::atomic<int>* r) -> goro::task<int> {
+    r->fetch_add(1);
+    co_return 0;
+  };
+  rt.block_on([&]() -> goro::task<void> {
+    goro::task<int> empty;
+    EXPECT_THROW((void)co_await goro::when_all(count(&ran), std::move(empty)),
+                 std::logic_error);
+    std::vector<goro::task<int>> ts;
+    ts.push_back(count(&ran));
+    ts.emplace_back();
+    EXPECT_THROW((void)co_await goro::when_all(std::move(ts)),
+                 std::logic_error);
+  });
+  EXPECT_EQ(ran.load(), 0);
+}
+
+// ------------------------------------------------------------ trees
+
+goro::task<std::int64_t> chain(std::int64_t depth) {
+  if (depth == 0) co_return 0;
+  auto h = goro::co_spawn(chain, depth - 1);
+  co_return co_await h + 1;
+}
+
+// A chain of Gs, each joining the next: every join finds its child
+// unstarted and runs it on the same M. The trampoline keeps the stack flat.
+TEST_P(ForkJoinProcs, DeepChainOfJoinsUsesNoStack) {
+  goro::runtime rt{goro::options{.procs = GetParam()}};
+  const std::int64_t depth = scaled(100'000, 10);
+  EXPECT_EQ(rt.block_on(chain, depth), depth);
+}
+
+goro::task<std::int64_t> skynet_when_all(std::int64_t num, std::int64_t size) {
+  if (size == 1) co_return num;
+  const std::int64_t child = size / 10;
+  std::vector<goro::task<std::int64_t>> kids;
+  kids.reserve(10);
+  for (int i = 0; i < 10; ++i) {
+    kids.push_back(skynet_when_all(num + i * child, child));
+  }
+  std::int64_t sum = 0;
+  for (std::int64_t v : co_await goro::when_all(std::move(kids))) sum += v;
+  co_return sum;
+}
+
+goro::task<std::int64_t> skynet_spawn(std::int64_t num, std::int64_t size) {
+  if (size == 1) co_return num;
+  const std::int64_t child = size / 10;
+  goro::join_handle<std::int64_t> kids[10];
+  for (int i = 0; i < 10; ++i) {
+    kids[i] = goro::co_spawn(skynet_spawn, num + i * child, child);
+  }
+  std::int64_t sum = 0;
+  for (auto& k : kids) sum += co_await k;
+  co_return sum;
+}
+
+// 1,111,111 Gs (10^6 leaves) in a 10-ary tree.
+TEST_P(ForkJoinProcs, MillionLeafTrees) {
+  goro::runtime rt{goro::options{.procs = GetParam()}};
+  const std::int64_t leaves = goro_test::kSanitizer ? 100'000 : 1'000'000;
+  const std::int64_t want = leaves * (leaves - 1) / 2;
+  EXPECT_EQ(rt.block_on(skynet_spawn, 0, leaves), want);
+  EXPECT_EQ(rt.block_on(skynet_when_all, 0, leaves), want);
+}
+
+// ------------------------------------------------------------ races
+
+// A joiner and a thief race for the same unstarted child, round after
+// round, on every P at once: each child must run exactly once and its
+// result reach the joiner.
+TEST_P(ForkJoinProcs, JoinerAndThiefRaceForTheSameChild) {
+  const int procs = GetParam();
+  goro::runtime rt{goro::options{.procs = procs}};
+  const std::int64_t rounds = scaled(1'000'000, 20) / procs;
+  auto runs = std::make_shared<std::atomic<std::int64_t>>(0);
+  auto worker = [](std::int64_t n, std::shared_ptr<std::atomic<std::int64_t>> r)
+      -> goro::task<std::int64_t> {
+    std::int64_t sum = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      auto h = goro::co_spawn(
+          [](std::int64_t v,
+             std::atomic<std::int64_t>* rr) -> goro::task<std::int64_t> {
+            rr->fetch_add(1, std::memory_order_relaxed);
+            co_return v;
+          },
+          i, r.get());
+      // A little work between spawn and join: a window for thieves.
+      if (i % 3 == 0) goro_test::spin_for(std::chrono::nanoseconds(200));
+      sum += co_await h;
+    }
+    co_return sum;
+  };
+  std::int64_t total = rt.block_on([&]() -> goro::task<std::int64_t> {
+    std::vector<goro::task<std::int64_t>> ws;
+    for (int p = 0; p < procs; ++p) ws.push_back(worker(rounds, runs));
+    std::int64_t s = 0;
+    for (std::int64_t v : co_await goro::when_all(std::move(ws))) s += v;
+    co_return s;
+  });
+  EXPECT_EQ(runs->load(), rounds * procs);
+  EXPECT_EQ(total, procs * (rounds * (rounds - 1) / 2));
+}
+
+// ------------------------------------------------------------ fairness
+
+goro::task<std::int64_t> fib(int n) {
+  if (n < 2) co_return n;
+  auto a = goro::co_spawn(fib, n - 1);
+  std::int64_t b = co_await fib(n - 2);
+  co_return co_await a + b;
+}
+
+// A fork-join computation that never parks (each join runs its child at
+// once) must still let a G spawned with go, and one in the global queue,
+// run while it computes.
+TEST(ForkJoinFairness, ComputeDoesNotStarveOtherGsOnOneP) {
+  goro::runtime rt{goro::options{.procs = 1}};
+  std::atomic<bool> stop{false};
+  std::atomic<std::int64_t> local{0}, global{0};
+  std::int64_t seen_local = 0, seen_global = 0;
+  rt.block_on([&]() -> goro::task<void> {
+    goro::go([&]() -> goro::task<void> {
+      while (!stop.load()) {
+        local.fetch_add(1);
+        co_await goro::co_spawn(nothing);  // stays local: a hand-off
+      }
+    });
+    goro::go([&]() -> goro::task<void> {
+      while (!stop.load()) {
+        global.fetch_add(1);
+        co_await goro::yield();  // to the global queue
+      }
+    });
+    co_await goro::yield();  // let both start
+    const std::int64_t l0 = local.load(), g0 = global.load();
+    for (int i = 0; i < 3; ++i) (void)co_await fib(18);
+    seen_local = local.load() - l0;
+    seen_global = global.load() - g0;
+    stop = true;
+  });
+  EXPECT_GT(seen_local, 0) << "fork-join children starved a local G";
+  EXPECT_GT(seen_global, 0) << "fork-join children starved the global queue";
+}
+
+TEST_P(ForkJoinProcs, FibIsRight) {
+  goro::runtime rt{goro::options{.procs = GetParam()}};
+  EXPECT_EQ(rt.block_on(fib, goro_test::kSanitizer ? 18 : 25),
+            goro_test::kSanitizer ? 2584 : 75025);
+}
+
+// ------------------------------------------------------------ teardown
+
+// The runtime goes away while children sit unstarted in fork deques, are
+// parked, have finished unjoined, or are handed back and forth: every frame
+// and g is freed (ASan) and nothing runs again.
+TEST_P(ForkJoinProcs, TeardownWithChildrenInEveryState) {
+  auto parked = std::make_shared<goro::chan<int>>();
+  {
+    goro::runtime rt{goro::options{.procs = GetParam()}};
+    rt.block_on([parked]() -> goro::task<void> {
+      for (int i = 0; i < 50; ++i) {
+        goro::go([parked]() -> goro::task<void> {
+          std::vector<goro::join_handle<int>> hs;
+          for (int k = 0; k < 20; ++k) {
+            hs.push_back(goro::co_spawn(
+                [parked](int v) -> goro::task<int> {
+                  if (v % 3 == 0) (void)co_await parked->recv();  // parks
+                  if (v % 3 == 1) throw test_error(v);  // unjoined (teardown)
+                  co_return v;
+                },
+                k));
+          }
+          (void)co_await hs[2];           // 2 % 3 == 2: returns
+          (void)co_await parked->recv();  // the parent parks too
+        });
+      }
+      co_return;  // block_on returns while children are everywhere
+    });
+  }
+  SUCCEED();
+}
+
+}  // namespace
