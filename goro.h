@@ -8,6 +8,7 @@
 //   goro/runtime/runtime.h      goro::runtime, goro::options, goro::run
 //   goro/runtime/spawn.h        goro::go, goro::co_spawn
 //   goro/runtime/join_handle.h  goro::join_handle<T>
+//   goro/runtime/when_all.h     goro::when_all (fork-join over tasks)
 //   goro/runtime/yield.h        goro::yield (Gosched)
 //   goro/runtime/this_g.h       goro::this_g::id, goro::gomaxprocs
 //   goro/runtime/stats.h        goro::runtime_stats
@@ -26,6 +27,7 @@
 //   goro/context/context.h      goro::context, goro::background,
 //                               goro::with_cancel, goro::with_timeout,
 //                               goro::with_deadline, goro::cancel_func
+//   goro/group/group.h          goro::group (Go's errgroup)
 //   goro/fiber/stackful.h       goro::go_stackful, goro::co_spawn_stackful,
 //                               goro::stackful, goro::fiber_options
 //   goro/fiber/await.h          goro::await (co_await for fibers)
@@ -38,6 +40,7 @@
 #include "goro/context/context.h"
 #include "goro/fiber/await.h"
 #include "goro/fiber/stackful.h"
+#include "goro/group/group.h"
 #include "goro/runtime/join_handle.h"
 #include "goro/runtime/runtime.h"
 #include "goro/runtime/spawn.h"

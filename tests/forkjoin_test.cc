@@ -346,4 +346,146 @@ TEST_P(ForkJoinProcs, TeardownWithChildrenInEveryState) {
   SUCCEED();
 }
 
+// ------------------------------------------------------------ group
+
+TEST_P(ForkJoinProcs, GroupWaitsForEveryG) {
+  goro::runtime rt{goro::options{.procs = GetParam()}};
+  std::atomic<int> ran{0};
+  rt.block_on([&]() -> goro::task<void> {
+    goro::group g;
+    for (int i = 0; i < 1000; ++i) {
+      if (i % 2 == 0) {
+        g.go([&ran]() -> goro::task<void> {
+          co_await goro::yield();
+          ran.fetch_add(1);
+        });
+      } else {
+        g.go([&ran](int k) { ran.fetch_add(k - k + 1); }, i);  // plain f
+      }
+    }
+    co_await g.wait();
+    EXPECT_EQ(ran.load(), 1000);
+    // Reusable after wait.
+    g.go([&ran]() -> goro::task<void> {
+      ran.fetch_add(1);
+      co_return;
+    });
+    co_await g.wait();
+  });
+  EXPECT_EQ(ran.load(), 1001);
+}
+
+TEST_P(ForkJoinProcs, GroupRethrowsTheFirstFailureInTimeAfterAllFinished) {
+  goro::runtime rt{goro::options{.procs = GetParam()}};
+  std::atomic<int> finished{0};
+  int code = rt.block_on([&]() -> goro::task<int> {
+    goro::group g;
+    g.go([&]() -> goro::task<void> {
+      co_await goro::sleep_for(30ms);
+      finished.fetch_add(1);
+    });
+    g.go([&]() -> goro::task<void> {
+      co_await goro::sleep_for(15ms);
+      finished.fetch_add(1);
+      throw test_error(1);
+    });
+    g.go([&]() -> goro::task<void> {
+      co_await goro::sleep_for(1ms);
+      finished.fetch_add(1);
+      throw test_error(2);  // first in time
+    });
+    int c = 0;
+    try {
+      co_await g.wait();
+    } catch (const test_error& e) {
+      EXPECT_EQ(finished.load(), 3);
+      c = e.code;
+    }
+    // A second wait reports the same failure.
+    try {
+      co_await g.wait();
+      ADD_FAILURE() << "the second wait did not rethrow";
+    } catch (const test_error& e) {
+      EXPECT_EQ(e.code, c);
+    }
+    co_return c;
+  });
+  EXPECT_EQ(code, 2);
+}
+
+TEST(Group, WithContextIsCancelledByTheFirstFailure) {
+  goro::runtime rt{goro::options{.procs = 2}};
+  rt.block_on([]() -> goro::task<void> {
+    goro::group g = goro::group::with_context(goro::background());
+    std::atomic<bool> saw_cancel{false};
+    g.go([&g, &saw_cancel]() -> goro::task<void> {
+      // Blocks until the context ends: only the other G's failure ends it.
+      (void)co_await g.context().done().recv();
+      saw_cancel = g.context().err() == goro::canceled;
+    });
+    g.go([]() -> goro::task<void> {
+      co_await goro::sleep_for(2ms);
+      throw test_error(3);
+    });
+    EXPECT_THROW(co_await g.wait(), test_error);
+    EXPECT_TRUE(saw_cancel.load());
+    EXPECT_EQ(g.ctx().err(), goro::canceled);
+
+    // Without failures, the context ends when wait returns.
+    goro::group ok = goro::group::with_context(goro::background());
+    ok.go([]() {});
+    EXPECT_FALSE(ok.context().err());
+    co_await ok.wait();
+    EXPECT_EQ(ok.context().err(), goro::canceled);
+    // A cancelled parent cancels the group's context.
+    auto [parent, cancel] = goro::with_cancel(goro::background());
+    goro::group child = goro::group::with_context(parent);
+    cancel();
+    EXPECT_EQ(child.context().err(), goro::canceled);
+    // The default group's context is background: never done.
+    goro::group plain;
+    EXPECT_FALSE(plain.context().err());
+  });
+}
+
+TEST_P(ForkJoinProcs, GroupLimitBoundsActiveGs) {
+  goro::runtime rt{goro::options{.procs = GetParam()}};
+  std::atomic<int> active{0}, peak{0}, ran{0};
+  rt.block_on([&]() -> goro::task<void> {
+    goro::group g;
+    g.set_limit(3);
+    for (int i = 0; i < 40; ++i) {
+      g.go([&]() -> goro::task<void> {
+        int now = active.fetch_add(1) + 1;
+        int p = peak.load();
+        while (now > p && !peak.compare_exchange_weak(p, now)) {
+        }
+        co_await goro::sleep_for(1ms);
+        active.fetch_sub(1);
+        ran.fetch_add(1);
+      });
+    }
+    EXPECT_FALSE(g.try_go([]() {}));  // at the limit: nothing started
+    EXPECT_THROW(g.set_limit(5), std::logic_error);  // Gs still active
+    co_await g.wait();
+    EXPECT_EQ(ran.load(), 40);
+    EXPECT_LE(peak.load(), 3);
+    EXPECT_GE(peak.load(), 1);
+    g.set_limit(-1);  // idle again: allowed
+    EXPECT_TRUE(g.try_go([]() {}));
+    co_await g.wait();
+    g.set_limit(0);
+    EXPECT_THROW(g.go([]() {}), std::logic_error);
+    EXPECT_FALSE(g.try_go([]() {}));
+    co_await g.wait();  // nothing was added
+  });
+}
+
+TEST(Group, GoOutsideAGThrows) {
+  goro::group g;
+  EXPECT_THROW(g.go([]() {}), std::logic_error);
+  goro::runtime rt{goro::options{.procs = 1}};
+  rt.block_on([&]() -> goro::task<void> { co_await g.wait(); });  // count 0
+}
+
 }  // namespace

@@ -7,7 +7,8 @@
 #   2 runtime  the scheduler and the public runtime API
 #   3 chan, sync, timer   the primitives (timer may use chan: a timer's
 #                         channel; Bazel refuses any cycle within the tier)
-#   4 context  cancellation trees over timers and channels
+#   4 context, group   cancellation trees over timers and channels; Go's
+#                      errgroup, over a context
 #   5 fiber    stackful Gs, on top of everything: the primitives never name it
 # A file may include headers of its own layer and of lower ones only.
 #
@@ -29,7 +30,7 @@ rank() {
     task) echo 1 ;;
     runtime) echo 2 ;;
     chan | sync | timer) echo 3 ;;
-    context) echo 4 ;;
+    context | group) echo 4 ;;
     fiber) echo 5 ;;
     *) echo "" ;;
   esac
@@ -37,7 +38,7 @@ rank() {
 
 bad=0
 checked=0
-for pkg in core task runtime chan sync timer context fiber; do
+for pkg in core task runtime chan sync timer context group fiber; do
   [[ -d "$root/$pkg" ]] || continue
   mine=$(rank "$pkg")
   while IFS= read -r -d '' f; do
