@@ -2,7 +2,10 @@
 """Fork-join side by side: goro, the fastest C++ task schedulers, and Go.
 
 Runs skynet (1M leaves: a complete 10-ary tree of 1,111,111 tasks, each
-node spawning its 10 children and summing their results) and fib(30)
+node spawning its 10 children and summing their results; goro twice: with
+co_spawn + join of each child, and with goro::when_all over the 10, the
+shape of TooManyCooks' spawn_many; the peers and Go run their one skynet
+in both rows) and fib(30)
 (fork fib(n-1), compute fib(n-2) inline, join; no serial cutoff) at 2
 workers, interleaved over several rounds so that the machine's phases hit
 every program alike, and prints each program's median in ms and its ratio
@@ -10,7 +13,8 @@ to goro's.
 
 Programs:
   goro (g++)    bazel-bin of `bazel build --config=opt //benchmarks:goro_bench`
-                (BM_Skynet, BM_Fib30/procs:2; one repetition per round)
+                (BM_Skynet, BM_SkynetWhenAll, BM_Fib30/procs:2; one
+                repetition per round)
   goro (clang)  the same with --config=clang (--clang), since the C++ peers
                 are built with clang
   TooManyCooks  $PEERS/bin/TooManyCooks_skynet6 2, TooManyCooks_fib 30 2
@@ -48,11 +52,14 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import compare  # noqa: E402  (the Go environment and output parsing)
 
-WORKLOADS = ("skynet 1M", "fib(30)")
-GORO_BENCH = {"skynet 1M": "BM_Skynet", "fib(30)": "BM_Fib30/procs:2"}
-GO_BENCH = {"skynet 1M": "Skynet", "fib(30)": "Fib30Procs2"}
+WORKLOADS = ("skynet 1M", "skynet when_all", "fib(30)")
+GORO_BENCH = {"skynet 1M": "BM_Skynet", "skynet when_all": "BM_SkynetWhenAll",
+              "fib(30)": "BM_Fib30/procs:2"}
+GO_BENCH = {"skynet 1M": "Skynet", "skynet when_all": "Skynet",
+            "fib(30)": "Fib30Procs2"}
 PEER_CMD = {
     "skynet 1M": ("{p}_skynet6", "2"),
+    "skynet when_all": ("{p}_skynet6", "2"),
     "fib(30)": ("{p}_fib", "30", "2"),
 }
 DURATION = re.compile(r"duration:\s*([0-9.]+)\s*us")

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <vector>
 
 #include "benchmark/benchmark.h"
 #include "benchmarks/bench_util.h"
@@ -121,6 +122,30 @@ void BM_Skynet(benchmark::State& state) {
   report_per_op(state, 1);
 }
 BENCHMARK(BM_Skynet)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// ---- skynet with goro::when_all over the 10 children ----
+goro::task<std::int64_t> skynet_when_all(std::int64_t num, std::int64_t size) {
+  if (size == 1) co_return num;
+  const std::int64_t child = size / 10;
+  std::vector<goro::task<std::int64_t>> kids;
+  kids.reserve(10);
+  for (int i = 0; i < 10; ++i) {
+    kids.push_back(skynet_when_all(num + i * child, child));
+  }
+  std::int64_t sum = 0;
+  for (std::int64_t v : co_await goro::when_all(std::move(kids))) sum += v;
+  co_return sum;
+}
+
+void BM_SkynetWhenAll(benchmark::State& state) {
+  goro::runtime rt{goro::options{.procs = 2}};
+  for (auto _ : state) {
+    std::int64_t sum = rt.block_on(skynet_when_all, 0, 1000000);
+    if (sum != 499999500000) state.SkipWithError("skynet: wrong sum");
+  }
+  report_per_op(state, 1);
+}
+BENCHMARK(BM_SkynetWhenAll)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // ---- fib(30), a G per call ----
 goro::task<std::int64_t> fib(int n) {

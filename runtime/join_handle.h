@@ -160,7 +160,7 @@ class [[nodiscard]] join_handle {
 
   void reset() noexcept {
     if (g_ != nullptr) {
-      internal::drop_ref(g_);
+      internal::drop_handle(g_);
       g_ = nullptr;
       frame_ = {};
     }

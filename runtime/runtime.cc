@@ -30,7 +30,7 @@ g* spawn_g(scheduler* s, std::coroutine_handle<> root,
   return s->spawn(root, root_promise, joinable);
 }
 
-void drop_ref(g* gp) noexcept { scheduler_of(gp)->drop_ref(gp); }
+void drop_handle(g* gp) noexcept { scheduler_of(gp)->drop_handle(gp); }
 
 g* join_commit(void* jw, g* me) {
   return scheduler_of(me)->join_park(me, static_cast<join_wait*>(jw));

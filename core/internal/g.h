@@ -32,9 +32,9 @@
 // Who touches what. The trampoline and park notes are written by the G's
 // own frames and read by the M running it: one thread at a time, handed
 // over by the run queues. Identity and ownership are written when the G is
-// spawned and released. join_word and refs are atomics; their pairs are
-// named where they are used (runtime/internal/join.cc, and finish and
-// drop_ref in runtime/internal/scheduler.h).
+// spawned and released. join_word is atomic; its pairs are named where it
+// is used (runtime/internal/join.cc, and finish in
+// runtime/internal/scheduler.h).
 #ifndef GORO_CORE_INTERNAL_G_H_
 #define GORO_CORE_INTERNAL_G_H_
 
@@ -63,9 +63,14 @@ class g_owner {
 };
 
 // join_word values other than the joiner's waiter* (core/internal/waiter.h,
-// "Joins").
-inline constexpr std::uintptr_t kJoinNone = 0;  // running, nobody waiting
+// "Joins"; runtime/internal/join.cc has the protocol). The word is also the
+// G's reference count: the g and its root frame are released by whichever
+// of the G's end and its join handle's drop comes second, as the word
+// tells them.
+inline constexpr std::uintptr_t kJoinNone = 0;  // running, handle alive
 inline constexpr std::uintptr_t kJoinDone = 1;  // root frame finished
+// No handle (go, or the handle dropped): the G's end releases it.
+inline constexpr std::uintptr_t kJoinDetached = 2;
 
 // Field order packs the small fields into the last word: every parked G
 // costs this plus its frames. A G waiting on a channel or lock needs no
@@ -82,12 +87,10 @@ struct g : trampoline {
   std::uint64_t id = 0;
   g_owner* sched = nullptr;
 
-  // --- join state (co_spawn) ---
-  // kJoinNone, kJoinDone, or the waiter record of the one joiner.
+  // --- join state and ownership (co_spawn) ---
+  // kJoinNone, kJoinDone, kJoinDetached, or the waiter record of the one
+  // joiner.
   std::atomic<std::uintptr_t> join_word{kJoinNone};
-  // References to the g and its root frame: one held by the running G until
-  // it finishes, one by a live join_handle. The last to drop releases both.
-  std::atomic<std::uint32_t> refs{0};
 
   // Set when a join handle took the root's exception; an exception nobody
   // took ends the process when the G is released (a Go panic).

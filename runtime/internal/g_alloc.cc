@@ -11,7 +11,7 @@ constexpr std::uint32_t kMaxLocalFree = processor::kMaxFree;
 
 }  // namespace
 
-std::atomic<std::uint64_t> g_alloc::id_source_{1};
+alignas(ABSL_CACHELINE_SIZE) std::atomic<std::uint64_t> g_alloc::id_source_{1};
 
 g* g_alloc::alloc_block(g** rest) {
   auto block = std::make_unique<g[]>(kGBlock);

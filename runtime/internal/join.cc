@@ -1,10 +1,16 @@
 // A G's end, and the runtime's own park commits: join and yield.
 //
 // join_word is the join handshake, a wait queue of at most one waiter
-// record (core/internal/waiter.h, "Joins"): kJoinNone, then either the
-// joiner's record (linked by join_park: the joiner is parked, the finisher
-// runs or wakes it) or kJoinDone (stored by finish: a joiner that comes
-// later reads the result at once).
+// record (core/internal/waiter.h, "Joins"), and the G's reference count:
+//   kJoinNone      running; a join handle holds the G
+//   waiter*        running; the handle's owner waits in a join (linked by
+//                  join_park: the joiner is parked, or about to run the G
+//                  itself)
+//   kJoinDone      finished; the handle will release the G
+//   kJoinDetached  no handle (go, or the handle was dropped); the G's end
+//                  releases it
+// The g and its root frame are released exactly once, by whichever of the
+// G's end (finish) and the handle's drop (drop_handle) comes second.
 //
 // Joiner (join_park, the park commit of `co_await handle`):
 //  1. Fill in the record (who = me), state linked; CAS join_word from
@@ -14,16 +20,24 @@
 //     store links the record and t runs here.)
 //  2. Failure (kJoinDone): the G finished first; resume at once, the
 //     record back to idle.
-// Finisher (finish, scheduler.h):
-//  1. Exchange join_word for kJoinDone (ACQ_REL): the grant.
-//  2. A record came back: read its `who`, nothing else, and run that G next
+// Finisher (finish, scheduler.h), on an ACQUIRE load of the word:
+//  1. kJoinDetached: release the G. Nobody else will ever touch the word.
+//  2. A record: its owner is parked and holds the handle, so nobody else
+//     writes the word: store kJoinDone (RELEASE), the grant.
+//  3. kJoinNone: exchange it for kJoinDone (ACQ_REL): the grant races a
+//     link or a drop. The exchange returns a record (go to 4), kJoinNone
+//     (done: the handle releases) or kJoinDetached (release the G).
+//  4. Granted a record: read its `who`, nothing else, and run that G next
 //     (a hand-off) or wake it. The joiner consumes the grant when it runs.
+// Handle drop (drop_handle):
+//  1. ACQUIRE load; kJoinDone: release the G (no RMW: the finisher is done
+//     with the word).
+//  2. Else exchange kJoinDetached in (ACQ_REL); kJoinDone came back: the
+//     G finished meanwhile, release it; kJoinNone: its end will.
 // Cancel (join_cancel, teardown destroying a parked joiner): CAS the word
 // from the record back to kJoinNone; if that fails the grant came first,
 // and a join has nothing to undo.
-// refs counts the G itself and its join handle, if any; the last drop_ref
-// releases the frame and gives the g struct back (g_alloc.h). finish and
-// drop_ref are inline in scheduler.h: every G's end goes through them.
+// finish is inline in scheduler.h: every G's end goes through it.
 #include <cassert>
 #include <cstdio>
 #include <cstdlib>
@@ -128,6 +142,22 @@ g* scheduler::yield_park(g* me) {
   // so make sure an idle P comes to help.
   idle_.wakep();
   return nullptr;
+}
+
+void scheduler::drop_handle(g* gp) noexcept {
+  // ACQUIRE: pairs with the finisher's RELEASE store or ACQ_REL exchange of
+  // kJoinDone (release() reads what the G wrote).
+  std::uintptr_t w = gp->join_word.load(std::memory_order_acquire);
+  if (w != kJoinDone) {
+    // ACQ_REL: RELEASE publishes this owner's writes (exception_observed)
+    // to the finisher's ACQUIRE load; ACQUIRE as above.
+    w = gp->join_word.exchange(kJoinDetached, std::memory_order_acq_rel);
+    if (w != kJoinDone) {
+      assert(w == kJoinNone && "a join handle dropped while it is awaited");
+      return;  // the G's end releases it
+    }
+  }
+  release(gp);
 }
 
 void scheduler::release(g* gp) noexcept {

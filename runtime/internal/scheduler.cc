@@ -51,8 +51,8 @@ g* scheduler::spawn(std::coroutine_handle<> root, promise_base* root_promise,
   gp->tail = {};
   gp->kind = suspend_kind::none;
   gp->exception_observed = false;
-  gp->join_word.store(kJoinNone, std::memory_order_relaxed);
-  gp->refs.store(joinable ? 2 : 1, std::memory_order_relaxed);
+  gp->join_word.store(joinable ? kJoinNone : kJoinDetached,
+                      std::memory_order_relaxed);
   gp->reason = wait_reason::none;
   gp->repark = false;
   gp->id = g_alloc::new_id(pp);

@@ -13,17 +13,19 @@
 //                for work, in order), execute and after_suspend (the
 //                trampoline: resume a G, read why it suspended, run its park
 //                commit), the hand-off to runnext within a time slice.
-//  queues.cc     where runnable Gs wait: runnext, the P's ring
-//                (run_queue.h), the global queue (global_queue.h); enqueue,
+//  queues.cc     where runnable Gs wait: runnext, the P's fork deque
+//                (fork_deque.h) and ring (run_queue.h), the global queue
+//                (global_queue.h); enqueue,
 //                stealing, the spinner's search (spin_for_work), any_work.
 //  idle.h/.cc    idle Ps and Ms, spinning, wakep/startm: each transition a
 //                method. The wake-up handshakes (a) and (b) as recipes.
 //  timers.cc     per-P timer heaps (timer_heap.h) seen from the scheduler,
 //                and the poller (poller.h): the one idle M that sleeps until
 //                the earliest timer. Handshake (c) as recipes.
-//  join.cc       join and yield park commits, release of a finished G
-//                (finish and drop_ref, on every G's path, are inline at
-//                the end of this header).
+//  join.cc       join and yield park commits, a join handle's drop, the
+//                release of a finished G (finish, on every G's path, is
+//                inline at the end of this header).
+//  fork_deque.h  the per-P deque of fork-join children (co_spawn).
 //  g_alloc.h/.cc g structs (per-P and shared free lists, blocks) and G ids.
 //  teardown.cc   ~scheduler: stop every M, destroy every G left.
 //  scheduler.cc  the entry points: spawn, ready, lock_may_spin, stats.
@@ -82,8 +84,8 @@ class scheduler final : public g_owner {
   int procs() const noexcept { return procs_; }
 
   // Makes a new G whose root frame is `root` (ownership passes to the G) and
-  // queues it. joinable: the caller keeps a reference (a join_handle) that it
-  // must drop with drop_ref(), and the G is a fork-join child: from a G of
+  // queues it. joinable: the caller keeps a join_handle, which it must drop
+  // with drop_handle(), and the G is a fork-join child: from a G of
   // this runtime it goes to the P's fork deque (fork_deque.h), else, like
   // every other new G, to runnext or the global queue (enqueue).
   g* spawn(std::coroutine_handle<> root, promise_base* root_promise,
@@ -101,8 +103,9 @@ class scheduler final : public g_owner {
   // can be running), and only when this P has no other G to run.
   static bool lock_may_spin(int iter) noexcept;
 
-  // Drops one reference to gp; the last one releases its frame and struct.
-  void drop_ref(g* gp) noexcept;
+  // A join handle's drop (join.cc): releases gp's frame and struct if gp
+  // has finished, else leaves that to its end.
+  void drop_handle(g* gp) noexcept;
 
   // Arms t (on no heap) to fire at `when` (nanotime): on the heap of the
   // caller's P if the caller is an M of this runtime, else on P 0's; then
@@ -233,30 +236,41 @@ inline void scheduler::runqput(processor* pp, g* gp, bool next) {
   if (!pp->runq.push(gp)) runqput_slow(pp, gp);
 }
 
-// A G's end (join.cc has the rest of the join protocol). Inline: on the
-// path of every G that finishes, from the scheduler loop (execute.cc).
+// A G's end (join.cc has the rest of the join protocol, "Finisher").
+// Inline: on the path of every G that finishes, from the scheduler loop
+// (execute.cc). Returns the joiner to run next (a hand-off), or null.
 inline g* scheduler::finish(g* gp) {
-  // The grant of the joiner's record (join.cc, finisher's side). ACQ_REL:
-  // RELEASE publishes the root's result to the joiner (who reads it after
-  // await_ready's ACQUIRE load sees kJoinDone, after its CAS fails with
-  // ACQUIRE, or after being handed off or woken);
-  // ACQUIRE pairs with the joiner's RELEASE CAS that published its record.
-  std::uintptr_t w =
-      gp->join_word.exchange(kJoinDone, std::memory_order_acq_rel);
-  drop_ref(gp);
-  if (w == kJoinNone || w == kJoinDone) return nullptr;
-  // Read `who` and nothing else; the record is the joiner's again as soon
-  // as it is woken.
+  // ACQUIRE: pairs with the joiner's RELEASE link CAS (the record), or the
+  // handle's RELEASE exchange to kJoinDetached (its last writes, such as
+  // exception_observed, before release() reads them).
+  std::uintptr_t w = gp->join_word.load(std::memory_order_acquire);
+  if (w == kJoinDetached) {  // nobody will ever look: no RMW
+    release(gp);
+    return nullptr;
+  }
+  if (w == kJoinNone) {
+    // The grant races a joiner's link or the handle's drop. ACQ_REL:
+    // RELEASE publishes the root's result to a joiner's or done()'s ACQUIRE
+    // load of kJoinDone or failed CAS; ACQUIRE as above.
+    w = gp->join_word.exchange(kJoinDone, std::memory_order_acq_rel);
+    if (w == kJoinNone) return nullptr;  // the handle will release gp
+    if (w == kJoinDetached) {
+      release(gp);
+      return nullptr;
+    }
+  } else {
+    // A record is linked: its joiner is parked (or waits for this hand-off)
+    // and the handle is in its hands, so nobody else writes the word.
+    // RELEASE, for a later done() on the handle (the joiner's own reads are
+    // ordered by its wake-up).
+    gp->join_word.store(kJoinDone, std::memory_order_release);
+  }
+  // The grant of the joiner's record. Read `who` and nothing else; the
+  // record is the joiner's again as soon as it is woken.
   const wake_token who = reinterpret_cast<const waiter*>(w)->who;
   if (who.gp != nullptr) return who.gp;  // hand-off: run the joiner next
   wake(who);
   return nullptr;
-}
-
-inline void scheduler::drop_ref(g* gp) noexcept {
-  // ACQ_REL: the last dropper must see every write the other holder made
-  // (the joiner's exception_observed, the G's result).
-  if (gp->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) release(gp);
 }
 
 }  // namespace goro::internal

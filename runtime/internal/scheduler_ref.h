@@ -21,10 +21,10 @@ struct promise_base;
 // std::logic_error naming `what` if there is none.
 scheduler* current_scheduler_or_throw(const char* what);
 
-// scheduler::spawn / drop_ref, out of line.
+// scheduler::spawn / drop_handle, out of line.
 g* spawn_g(scheduler* s, std::coroutine_handle<> root,
            promise_base* root_promise, bool joinable);
-void drop_ref(g* gp) noexcept;
+void drop_handle(g* gp) noexcept;
 
 // A join in progress: the G joined, and the joiner's waiter record, which
 // the joiner links into target's join word (core/internal/waiter.h,

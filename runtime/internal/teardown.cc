@@ -20,7 +20,7 @@ scheduler::~scheduler() {
   // Every M has exited: this thread is the only one left. Destroy the frames
   // of Gs that never finished (and of finished Gs whose join handle is still
   // alive). A frame's destructors may drop join handles of other Gs:
-  // drop_ref sees teardown_ and leaves the freeing to this loop.
+  // release() sees teardown_ and leaves the freeing to this loop.
   teardown_ = true;
   // A destructor may spawn (a new G, possibly a new block), and that G
   // must be destroyed too, so repeat until a pass finds nothing left
