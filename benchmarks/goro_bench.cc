@@ -8,6 +8,8 @@
 // iteration (a G per op would otherwise measure block_on, not spawning).
 //
 // Run:  bazel run --config=opt //benchmarks:goro_bench
+#include <sys/resource.h>
+
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
@@ -122,6 +124,34 @@ void BM_Skynet(benchmark::State& state) {
   report_per_op(state, 1);
 }
 BENCHMARK(BM_Skynet)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// ---- skynet at 1M and 10M leaves: peak RSS ----
+// Depth-first fork-join keeps the live set at the tree's depth times its
+// width (10 pending children per level), not at its breadth, so 10x the
+// leaves should cost about the same memory. getrusage's peak is per
+// process and only grows: run one size per process
+// (--benchmark_filter='SkynetPeakRss/leaves:10000000/procs:2').
+void BM_SkynetPeakRss(benchmark::State& state) {
+  const std::int64_t leaves = state.range(0);
+  goro::runtime rt{goro::options{.procs = static_cast<int>(state.range(1))}};
+  for (auto _ : state) {
+    std::int64_t sum = rt.block_on(skynet, 0, leaves);
+    if (sum != leaves * (leaves - 1) / 2) state.SkipWithError("wrong sum");
+  }
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  state.counters["peak_rss_mib"] = static_cast<double>(ru.ru_maxrss) / 1024;
+  report_per_op(state, 1);
+}
+BENCHMARK(BM_SkynetPeakRss)
+    ->ArgNames({"leaves", "procs"})
+    ->Args({1000000, 1})
+    ->Args({10000000, 1})
+    ->Args({1000000, 2})
+    ->Args({10000000, 2})
+    ->Iterations(1)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 // ---- skynet with goro::when_all over the 10 children ----
 goro::task<std::int64_t> skynet_when_all(std::int64_t num, std::int64_t size) {

@@ -325,7 +325,9 @@ TEST(ForkJoinFairness, ComputeDoesNotStarveOtherGsOnOneP) {
     });
     co_await goro::yield();  // let both start
     const std::int64_t l0 = local.load(), g0 = global.load();
-    for (int i = 0; i < 3; ++i) (void)co_await fib(18);
+    // Longer than the fork deque's starvation bound (10 ms) several times.
+    const auto until = std::chrono::steady_clock::now() + 100ms;
+    while (std::chrono::steady_clock::now() < until) (void)co_await fib(16);
     seen_local = local.load() - l0;
     seen_global = global.load() - g0;
     stop = true;

@@ -5,7 +5,8 @@
 // find_runnable, in order (an M holding P):
 //  0. run this P's expired timers (their Gs land in runnext; timers.cc);
 //  1. every 61st fresh time slice, the global queue's head; half-way
-//     between, the ring's head, else the fork deque's oldest (fairness);
+//     between, the ring's head, else the fork deque's oldest if it starves
+//     (fairness);
 //  2. runnext, then the fork deque and the local ring (queues.cc);
 //  3. a batch from the global queue;
 //  4. spinning, if the spin rule allows (idle.h): steal from other Ps, with
@@ -65,18 +66,15 @@ g* scheduler::find_runnable(machine* m, bool* inherit) {
 
     // 1. Fairness: now and then the Gs that have waited longest go first.
     //    Every kGlobalCheckInterval-th slice, the global queue's head (Go's
-    //    rule). Half-way between, the ring's head, else the oldest G of the
-    //    fork deque (taken as a thief would: a CAS, once per interval):
-    //    without this, a G that keeps spawning and joining children
-    //    (hand-offs, and deque Gs newer than everyone else's) would keep the
-    //    P from the older Gs of its own deque.
+    //    rule). Half-way between, the ring's head, or else the oldest G of
+    //    the fork deque if it starves (oldest_fork_if_starved).
     const std::uint32_t tick = pp->schedtick % kGlobalCheckInterval;
     if (tick == 0 && !global_.empty()) {
       if (g* gp = global_get(pp, 1)) return gp;
     }
     if (tick == kGlobalCheckInterval / 2) {
       if (g* gp = pp->runq.pop()) return gp;
-      if (g* gp = pp->forks.steal()) return gp;
+      if (g* gp = oldest_fork_if_starved(pp)) return gp;
     }
     // 2. Local.
     if (g* gp = runq_get(pp, inherit)) return gp;
@@ -111,6 +109,37 @@ g* scheduler::find_runnable(machine* m, bool* inherit) {
       if (!idle_.take_handed_p(m)) return nullptr;  // woken for shutdown
     }
   }
+}
+
+// The fork deque's oldest G if it starves, else null.
+//
+// The deque serves the newest G first: that is what keeps a fork-join tree
+// depth-first, and while the P keeps taking Gs from the deque, its oldest
+// Gs wait for the newer ones by design (they are the larger subtrees of the
+// same tree, and a thief may take them). But a G that keeps spawning and
+// joining runs its children by hand-off and never takes from the deque
+// (except itself, put back there at each slice's end), so the Gs under
+// them would wait for as long as it loops. So: when the P has taken
+// nothing else from its deque, and the deque's oldest G has stayed the
+// same, across two fairness turns at least kForkStarve apart, that G runs.
+// Taking the oldest any sooner, or while the deque is being served, would
+// start a new depth-first walk at each turn, and the live set would grow
+// with the tree instead of its depth (benchmarks/README.md measures it).
+g* scheduler::oldest_fork_if_starved(processor* pp) {
+  if (pp->forks.empty()) return nullptr;
+  const std::int64_t oldest = pp->forks.oldest_index();
+  const std::int64_t now = nanotime();
+  // Pops of the hand-offs that slice ends put back do not count.
+  const std::uint64_t pops = pp->fork_pops - pp->fork_requeues;
+  if (oldest != pp->fork_oldest || pops != pp->fork_pops_seen) {
+    pp->fork_oldest = oldest;
+    pp->fork_pops_seen = pops;
+    pp->fork_oldest_since = now;
+    return nullptr;
+  }
+  if (now - pp->fork_oldest_since < kForkStarve.count()) return nullptr;
+  pp->fork_oldest = -1;
+  return pp->forks.steal();
 }
 
 // Runs gp, and whatever this M may run after it in the same time slice,
@@ -195,6 +224,7 @@ g* scheduler::after_suspend(machine* m, processor* pp, g* gp) {
 inline bool scheduler::run_next_in_slice(machine* m, processor* pp, g* next) {
   if (pp->inherited >= kMaxInheritedRuns) {
     fork_push(pp, next);
+    ++pp->fork_requeues;  // its pop is not progress (oldest_fork_if_starved)
     return false;
   }
   ++pp->inherited;

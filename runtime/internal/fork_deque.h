@@ -139,6 +139,12 @@ class basic_fork_deque {
     }
   }
 
+  // The index of the oldest G (it only grows): how long the same G has
+  // been the oldest is what the owner's fairness turn measures.
+  std::int64_t oldest_index() const noexcept {
+    return top_.load(std::memory_order_relaxed);
+  }
+
   // Approximate number of Gs queued; exact for the owner between its own
   // calls. SEQ_CST loads: any_work()'s step 3 of handshake (a).
   std::uint32_t size() const noexcept {

@@ -74,6 +74,14 @@ struct processor {
   // Consecutive Gs taken from `forks` while the ring waited (queues.cc,
   // runq_get: the ring gets a turn every kMaxForkRuns).
   std::uint32_t fork_runs = 0;
+  // Gs taken from `forks` by this P (runq_get), and, at the last fairness
+  // turn, that count, the deque's oldest index and since when both have
+  // stood still (execute.cc, find_runnable step 1).
+  std::uint64_t fork_pops = 0;
+  std::uint64_t fork_requeues = 0;  // hand-offs put back at a slice's end
+  std::uint64_t fork_pops_seen = 0;
+  std::int64_t fork_oldest = -1;
+  std::int64_t fork_oldest_since = 0;
   std::uint64_t rng = 0;  // steal order
   static constexpr std::uint32_t kMaxFree = 64;
   g* gfree[kMaxFree];  // free g structs (a stack)

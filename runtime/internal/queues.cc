@@ -86,12 +86,15 @@ g* scheduler::runq_get(processor* pp, bool* inherit) {
   if (pp->fork_runs < kMaxForkRuns) {
     if (g* gp = pp->forks.pop()) {
       ++pp->fork_runs;
+      ++pp->fork_pops;
       return gp;
     }
   }
   pp->fork_runs = 0;
   if (g* gp = pp->runq.pop()) return gp;
-  return pp->forks.pop();
+  g* gp = pp->forks.pop();
+  if (gp != nullptr) ++pp->fork_pops;
+  return gp;
 }
 
 g* scheduler::global_get(processor* pp, std::size_t max) {

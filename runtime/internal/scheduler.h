@@ -71,6 +71,10 @@ class scheduler final : public g_owner {
   // How many Gs in a row a P takes from its fork deque while its ring
   // waits (queues.cc, runq_get).
   static constexpr std::uint32_t kMaxForkRuns = 64;
+  // How long the oldest G of a fork deque may wait while this P runs only
+  // hand-offs before a fairness turn runs it (execute.cc, find_runnable):
+  // Go's time slice.
+  static constexpr std::chrono::nanoseconds kForkStarve{10'000'000};
   // How long a spinning M keeps looking for work before it parks.
   static constexpr std::chrono::microseconds kSpinFor{50};
 
@@ -127,6 +131,7 @@ class scheduler final : public g_owner {
   // execute.cc: the scheduler loop.
   void m_main(machine* m);
   g* find_runnable(machine* m, bool* inherit);
+  g* oldest_fork_if_starved(processor* pp);
   void execute(machine* m, g* gp, bool inherit);
   g* after_suspend(machine* m, processor* pp, g* gp);
   bool run_next_in_slice(machine* m, processor* pp, g* next);
