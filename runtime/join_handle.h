@@ -24,7 +24,6 @@
 
 #include <coroutine>
 #include <cstdint>
-#include <exception>
 #include <type_traits>
 #include <utility>
 
@@ -76,13 +75,12 @@ class [[nodiscard]] join_handle {
   auto operator co_await() & { return awaiter{this}; }
   auto operator co_await() && { return awaiter{this}; }
 
-  // For goro::when_all: awaiting the result never throws; the G's value is
-  // emplaced into *out (nothing for void), or its exception stored in
-  // *err.
-  template <class Out>
-  auto settle(Out* out, std::exception_ptr* err) & {
-    return settle_awaiter<Out>{this, out, err};
-  }
+  // For goro::when_all. `co_await h.joined()` waits for the G like
+  // `co_await h` but takes nothing and never throws (an exception the G
+  // threw counts as observed); the result is then taken, once, with
+  // take_joined(), which rethrows that exception.
+  auto joined() & { return joined_awaiter{this}; }
+  T take_joined() { return frame_.promise().take_result(); }
 
   // For goro::co_spawn.
   join_handle(internal::g* gp,
@@ -123,12 +121,18 @@ class [[nodiscard]] join_handle {
                         internal::wait_reason::join);
     }
     T await_resume() {
+      finish_join();
+      return self_->frame_.promise().take_result();
+    }
+
+   protected:
+    void finish_join() noexcept {
       // Woken by the finisher, whose grant wrote nothing into the record
       // (core/internal/waiter.h, "Joins"), or never parked.
       jw_.w.consume_alone();
-      auto& promise = self_->frame_.promise();
-      if (promise.exception_) internal::mark_exception_observed(self_->g_);
-      return promise.take_result();
+      if (self_->frame_.promise().exception_) {
+        internal::mark_exception_observed(self_->g_);
+      }
     }
 
    private:
@@ -136,26 +140,10 @@ class [[nodiscard]] join_handle {
     internal::join_wait jw_;  // default-initialized: the record is idle
   };
 
-  template <class Out>
-  class settle_awaiter : public awaiter {
+  class joined_awaiter : public awaiter {
    public:
-    settle_awaiter(join_handle* self, Out* out, std::exception_ptr* err)
-        : awaiter(self), out_(out), err_(err) {}
-    void await_resume() noexcept {
-      try {
-        if constexpr (std::is_void_v<T>) {
-          awaiter::await_resume();
-        } else {
-          out_->emplace(awaiter::await_resume());
-        }
-      } catch (...) {
-        *err_ = std::current_exception();
-      }
-    }
-
-   private:
-    Out* out_;
-    std::exception_ptr* err_;
+    using awaiter::awaiter;
+    void await_resume() noexcept { awaiter::finish_join(); }
   };
 
   void reset() noexcept {

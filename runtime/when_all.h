@@ -38,6 +38,7 @@
 #include <variant>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "goro/runtime/join_handle.h"
 #include "goro/runtime/spawn.h"
 #include "goro/task/task.h"
@@ -66,21 +67,35 @@ void check_when_all_task(const task<T>& t) {
   if (t.started()) throw_spawn_started_task();
 }
 
-// Where a child's value lands: std::optional<T>, or nothing for void.
-template <class T>
-struct when_all_slot {
-  std::optional<T> v;
-  template <class U>
-  void emplace(U&& u) {
-    v.emplace(std::forward<U>(u));
+// Takes child i's result (after its join) into *out, or keeps its
+// exception in *first if it is the first one in order.
+template <class T, class Out>
+void take_child(join_handle<T>& h, Out* out, std::exception_ptr* first) {
+  try {
+    if constexpr (std::is_void_v<T>) {
+      h.take_joined();
+    } else {
+      out->emplace_back(h.take_joined());
+    }
+  } catch (...) {
+    if (!*first) *first = std::current_exception();
   }
-  T take() { return std::move(*v); }
-};
-template <>
-struct when_all_slot<void> {
-  void emplace() noexcept {}
-  std::monostate take() noexcept { return {}; }
-};
+}
+
+template <class T, class V>
+void take_tuple_child(join_handle<T>& h, std::optional<V>* out,
+                      std::exception_ptr* first) {
+  try {
+    if constexpr (std::is_void_v<T>) {
+      h.take_joined();
+      out->emplace();
+    } else {
+      out->emplace(h.take_joined());
+    }
+  } catch (...) {
+    if (!*first) *first = std::current_exception();
+  }
+}
 
 template <class... T, std::size_t... I>
 task<std::tuple<when_all_value_t<T>...>> when_all_tuple(
@@ -89,17 +104,14 @@ task<std::tuple<when_all_value_t<T>...>> when_all_tuple(
   (check_when_all_task(ts), ...);
   // Spawned in argument order (a braced list evaluates left to right).
   std::tuple<join_handle<T>...> hs{co_spawn(std::move(ts))...};
-  std::tuple<when_all_slot<T>...> slots;
-  std::exception_ptr errs[n + 1];
   // Joined newest first: each join finds its child still the newest G of
   // the fork deque (unless stolen) and runs it at once.
-  ((co_await std::get<n - 1 - I>(hs).settle(&std::get<n - 1 - I>(slots),
-                                            &errs[n - 1 - I])),
-   ...);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (errs[i]) std::rethrow_exception(errs[i]);
-  }
-  co_return std::tuple<when_all_value_t<T>...>{std::get<I>(slots).take()...};
+  ((co_await std::get<n - 1 - I>(hs).joined()), ...);
+  std::exception_ptr first;
+  std::tuple<std::optional<when_all_value_t<T>>...> rs;
+  (take_tuple_child(std::get<I>(hs), &std::get<I>(rs), &first), ...);
+  if (first) std::rethrow_exception(first);
+  co_return std::tuple<when_all_value_t<T>...>{std::move(*std::get<I>(rs))...};
 }
 
 template <class T>
@@ -110,25 +122,21 @@ when_all_vector(std::vector<task<T>> ts) {
                 "collected (return a pointer instead)");
   for (const auto& t : ts) check_when_all_task(t);
   const std::size_t n = ts.size();
-  std::vector<join_handle<T>> hs;
+  // In the frame up to 16 children: no allocation besides the result.
+  absl::InlinedVector<join_handle<T>, 16> hs;
   hs.reserve(n);
   for (auto& t : ts) hs.push_back(co_spawn(std::move(t)));
-  std::vector<when_all_slot<T>> slots(n);
+  ts.clear();
+  for (std::size_t i = n; i-- > 0;) co_await hs[i].joined();
   std::exception_ptr first;
-  std::size_t first_index = n;
-  for (std::size_t i = n; i-- > 0;) {
-    std::exception_ptr err;
-    co_await hs[i].settle(&slots[i], &err);
-    if (err) {  // joined newest first: the last one seen is the first
-      first = std::move(err);
-      first_index = i;
-    }
-  }
-  if (first_index != n) std::rethrow_exception(first);
-  if constexpr (!std::is_void_v<T>) {
+  if constexpr (std::is_void_v<T>) {
+    for (auto& h : hs) take_child<T, void>(h, nullptr, &first);
+    if (first) std::rethrow_exception(first);
+  } else {
     std::vector<T> out;
     out.reserve(n);
-    for (auto& s : slots) out.push_back(s.take());
+    for (auto& h : hs) take_child(h, &out, &first);
+    if (first) std::rethrow_exception(first);
     co_return out;
   }
 }
