@@ -1,6 +1,7 @@
 #include "goro/task/internal/frame_allocator.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstdlib>
 #include <mutex>
@@ -158,15 +159,16 @@ void* frame_block(std::size_t n) {
 
 }  // namespace
 
-void* frame_alloc(std::size_t size) {
-  const std::size_t c = size_class(size);
-  if (c < kClasses) {
-    frame_cache& cache = tls_cache;
-    if (cache.head[c] == nullptr && !cache.dead) {
-      (void)&tls_flusher;  // this thread will hold frames: flush at exit
-      (void)depot().take(c, &cache.head[c], &cache.count[c]);
-    }
-    if (free_frame* f = cache.head[c]) {
+// The fast paths below only pop or push a thread's list; everything else
+// (the depot, mimalloc, the thread-exit flusher) is out of line, so that
+// the fast paths need no stack frame.
+
+[[gnu::noinline]] void* frame_alloc_slow(std::size_t c) {
+  frame_cache& cache = tls_cache;
+  if (c < kClasses && !cache.dead) {
+    (void)&tls_flusher;  // this thread will hold frames: flush at exit
+    if (depot().take(c, &cache.head[c], &cache.count[c])) {
+      free_frame* f = cache.head[c];
       cache.head[c] = f->next;
       --cache.count[c];
       return f;
@@ -175,13 +177,38 @@ void* frame_alloc(std::size_t size) {
   return frame_block(c * kGranule);
 }
 
-void frame_free(void* frame, std::size_t size) noexcept {
+void* frame_alloc(std::size_t size) {
   const std::size_t c = size_class(size);
   if (c < kClasses) {
     frame_cache& cache = tls_cache;
+    if (free_frame* f = cache.head[c]) {
+      cache.head[c] = f->next;
+      --cache.count[c];
+      return f;
+    }
+  }
+  return frame_alloc_slow(c);
+}
+
+// How many frames class c keeps: kMaxPerClass or kMaxClassBytes' worth,
+// whichever is fewer.
+constexpr std::uint32_t class_limit(std::size_t c) {
+  const std::size_t by_bytes =
+      c == 0 ? kMaxPerClass : kMaxClassBytes / (c * kGranule);
+  return static_cast<std::uint32_t>(by_bytes < kMaxPerClass ? by_bytes
+                                                            : kMaxPerClass);
+}
+constexpr auto kClassLimit = [] {
+  std::array<std::uint32_t, kClasses> a{};
+  for (std::size_t c = 0; c < kClasses; ++c) a[c] = class_limit(c);
+  return a;
+}();
+
+[[gnu::noinline]] void frame_free_slow(void* frame, std::size_t c) noexcept {
+  if (c < kClasses) {
+    frame_cache& cache = tls_cache;
     if (!cache.dead) {
-      if (cache.count[c] >= kMaxPerClass ||
-          cache.count[c] * c * kGranule >= kMaxClassBytes) {
+      if (cache.count[c] >= kClassLimit[c]) {
         if (!depot().put(c, cache.head[c], cache.count[c])) {
           mi_free(frame);
           return;
@@ -190,7 +217,7 @@ void frame_free(void* frame, std::size_t size) noexcept {
         cache.count[c] = 0;
       }
       // A thread that only frees (never allocated) must flush at exit too.
-      if (cache.count[c] == 0) (void)&tls_flusher;
+      (void)&tls_flusher;
       auto* f = static_cast<free_frame*>(frame);
       f->next = cache.head[c];
       cache.head[c] = f;
@@ -199,6 +226,24 @@ void frame_free(void* frame, std::size_t size) noexcept {
     }
   }
   mi_free(frame);
+}
+
+void frame_free(void* frame, std::size_t size) noexcept {
+  const std::size_t c = size_class(size);
+  if (c < kClasses) {
+    frame_cache& cache = tls_cache;
+    // count != 0: this thread's flusher is registered already (the slow
+    // path registers it with the first frame); a dead cache is empty.
+    const std::uint32_t n = cache.count[c];
+    if (n != 0 && n < kClassLimit[c]) {
+      auto* f = static_cast<free_frame*>(frame);
+      f->next = cache.head[c];
+      cache.head[c] = f;
+      cache.count[c] = n + 1;
+      return;
+    }
+  }
+  frame_free_slow(frame, c);
 }
 
 // frame_free may cache such a block in its size class like any other: it
