@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "goro/goro.h"
+#include "goro/runtime/internal/asymmetric_fence.h"  // white box
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 
@@ -291,6 +293,55 @@ TEST_P(ForkJoinProcs, HandleDropRacesTheGsEnd) {
     while (ran.load() != rounds) co_await goro::yield();
   });
   EXPECT_EQ(ran.load(), rounds);
+}
+
+// A spawn wakes an idle M even though the push has no fence (the M that
+// gave its P up paid for it: runtime/internal/asymmetric_fence.h). The
+// parent spins without a scheduling point until its child has run, so
+// only another M can run it; between rounds it waits a varying time, so
+// that the other M is spinning, giving its P up, or asleep when the next
+// child is pushed. A lost wake-up leaves the child in the deque for good.
+TEST_P(ForkJoinProcs, SpawnThenSpinNeverLosesTheWakeUp) {
+  const int procs = GetParam();
+  if (procs < 2) GTEST_SKIP() << "needs another M";
+  goro::runtime rt{goro::options{.procs = procs}};
+  const std::int64_t rounds = scaled(20'000, 10);
+  std::int64_t lost = 0;
+  rt.block_on([&]() -> goro::task<void> {
+    for (std::int64_t i = 0; i < rounds; ++i) {
+      std::atomic<bool> ran{false};
+      auto h = goro::co_spawn(
+          [](std::atomic<bool>* r) -> goro::task<void> {
+            r->store(true, std::memory_order_release);
+            co_return;
+          },
+          &ran);
+      const auto deadline = std::chrono::steady_clock::now() + 1s;
+      while (!ran.load(std::memory_order_acquire)) {
+        if (std::chrono::steady_clock::now() > deadline) {
+          ++lost;  // the join below runs it here
+          break;
+        }
+      }
+      co_await h;
+      if (lost == 3) break;  // broken: no need to wait out every round
+      goro_test::spin_for(std::chrono::microseconds((i * 7919) % 120));
+    }
+  });
+  EXPECT_EQ(lost, 0) << "spawns whose wake-up was lost (asymmetric fence: "
+                     << goro::internal::asymmetric_fence::asymmetric() << ")";
+}
+
+TEST(AsymmetricFence, ModeFollowsGoroDebug) {
+  goro::runtime rt{goro::options{.procs = 2}};  // chooses the mode
+  const char* env = std::getenv("GORODEBUG");
+  if (goro_test::kTsan ||
+      (env != nullptr &&
+       std::string(env).find("membarrier=0") != std::string::npos)) {
+    EXPECT_FALSE(goro::internal::asymmetric_fence::asymmetric());
+  }
+  // Else it depends on the kernel; either way heavy() must not fail.
+  goro::internal::asymmetric_fence::heavy();
 }
 
 // ------------------------------------------------------------ fairness

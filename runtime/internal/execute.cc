@@ -90,8 +90,10 @@ g* scheduler::find_runnable(machine* m, bool* inherit) {
     // 5. Nothing to do: the giving-up recipes of handshakes (a) and (b)
     //    (idle.h). Step 1: give the P up, onto the idle lists.
     if (!idle_.release_p(m)) return nullptr;  // stopping
-    // Step 2 (a former spinner): nmspinning-1, seq_cst.
-    idle_.stop_spinning(m);
+    // Step 2 (a former spinner): nmspinning-1, seq_cst, then the heavy
+    // side of the asymmetric fence that fork deque pushes leave out
+    // (asymmetric_fence.h).
+    if (idle_.stop_spinning(m)) asymmetric_fence::heavy();
     // Step 3, for everyone ((b), and (a) for a former spinner): any_work()
     // reads the global size and every P's runnext and ring. Step 4: work
     // seen, take an idle P back and spin.

@@ -38,11 +38,11 @@
 //    (no ABA).
 //
 // Memory ordering (each pair named):
-//  - push: slot store (relaxed), then bottom_ stored by a SEQ_CST exchange:
-//    RELEASE for a thief's ACQUIRE-or-stronger load of bottom_ in steal()
-//    (the slot and the G's fields); SEQ_CST because the push is step 1 of
-//    wake-up handshake (a) (idle.h): it pairs with a giving-up spinner's
-//    seq_cst loads in any_work().
+//  - push: slot store (relaxed), then bottom_ stored RELEASE: pairs with a
+//    thief's (seq_cst) load of bottom_ in steal() (the slot and the G's
+//    fields). The push is also step 1 of wake-up handshake (a) (idle.h);
+//    the StoreLoad barrier that step needs is the caller's
+//    (scheduler::fork_push: asymmetric_fence::light()).
 //  - pop: bottom_ - 1 by a SEQ_CST exchange, then a SEQ_CST load of top_.
 //    A thief loads top_ then bottom_ (SEQ_CST), then CASes top_. All four
 //    are in the single total order of seq_cst operations, so either the
@@ -57,9 +57,9 @@
 //    between its load of top_ and its CAS); the CAS then fails and the
 //    value is dropped. Slots are atomics so that this benign race is not a
 //    data race in the C++ model.
-// With a single P there are no thieves and no spinning Ms (the scheduler
-// constructs the deque with stealable = false): plain loads and stores do,
-// as for runnext (scheduler::runnext_exchange).
+// With a single P there are no thieves (the scheduler constructs the deque
+// with stealable = false): pop needs no read-modify-write, as runnext
+// needs none then (scheduler::runnext_exchange).
 #ifndef GORO_RUNTIME_INTERNAL_FORK_DEQUE_H_
 #define GORO_RUNTIME_INTERNAL_FORK_DEQUE_H_
 
@@ -92,12 +92,8 @@ class basic_fork_deque {
     const std::int64_t t = top_.load(std::memory_order_acquire);
     if (b - t >= static_cast<std::int64_t>(kCapacity)) return false;
     slot(b).store(gp, std::memory_order_relaxed);
-    if (stealable_) {
-      // SEQ_CST RMW: RELEASE for steal(), and step 1 of handshake (a).
-      bottom_.exchange(b + 1, std::memory_order_seq_cst);
-    } else {
-      bottom_.store(b + 1, std::memory_order_release);
-    }
+    // RELEASE: pairs with a thief's load of bottom_ in steal().
+    bottom_.store(b + 1, std::memory_order_release);
     return true;
   }
 

@@ -26,7 +26,7 @@
 //  holding it.
 //  Producer (spawn, ready: enqueue -> runqput, wakep; co_spawn: fork_push):
 //   1. Store runnext: seq_cst exchange (runnext_exchange); or the fork
-//      deque's bottom: seq_cst exchange (fork_deque.h, push).
+//      deque's bottom (fork_deque.h, push), then asymmetric_fence::light().
 //      Pairs with the giving-up spinner's step 3.
 //   2. wakep: load npidle, then nmspinning (seq_cst). The nmspinning load
 //      pairs with the giving-up spinner's step 2.
@@ -34,7 +34,10 @@
 //  Spinning M giving up (find_runnable, step 5):
 //   1. release_p: P to the idle list, npidle+1 (seq_cst RMW): a producer
 //      that sees step 2 also sees this idle P.
-//   2. stop_spinning: nmspinning-1 (seq_cst RMW).
+//   2. stop_spinning: nmspinning-1 (seq_cst RMW), then
+//      asymmetric_fence::heavy() (membarrier: every running M has executed
+//      a full barrier when it returns; the other half of a fork deque
+//      push's light fence, asymmetric_fence.h).
 //   3. any_work: load every P's runnext (seq_cst), ring and fork deque
 //      (seq_cst loads of their ends). Pairs with the producer's step 1.
 //   4. Work seen: try_take_p: an idle P back, spinning again

@@ -30,6 +30,7 @@ void set_current_machine(machine* m) noexcept { tls_machine = m; }
 
 scheduler::scheduler(int procs)
     : procs_(procs), idle_(this, procs), galloc_(this) {
+  asymmetric_fence::init();  // before any M exists
   ps_.reserve(procs);
   for (int i = 0; i < procs; ++i) {
     ps_.push_back(std::make_unique<processor>(i, /*stealable=*/procs > 1));

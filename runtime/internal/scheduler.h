@@ -48,6 +48,7 @@
 
 #include "goro/core/internal/g.h"
 #include "goro/core/internal/waiter.h"
+#include "goro/runtime/internal/asymmetric_fence.h"
 #include "goro/runtime/internal/g_alloc.h"
 #include "goro/runtime/internal/global_queue.h"
 #include "goro/runtime/internal/idle.h"
@@ -218,14 +219,17 @@ inline void scheduler::enqueue(processor* pp, g* gp) {
 }
 
 // A fork-join child (a co_spawn from a G of this runtime): the newest G of
-// the P's fork deque, then wakep (handshake (a), whose step 1 is the
-// deque's seq_cst push). A full deque sends it to the ring instead (which
-// overflows to the global queue); the fence makes that ring push step 1.
+// the P's fork deque, then wakep: handshake (a), whose step 1 is the push
+// and a light asymmetric fence (asymmetric_fence.h: a compiler barrier,
+// paid for by the heavy fence of the M that gives its P up; a seq_cst
+// fence where membarrier is unavailable). A full deque sends the G to the
+// ring instead (which overflows to the global queue). With one P there is
+// no other side (see runnext_exchange): no fence at all.
 inline void scheduler::fork_push(processor* pp, g* gp) {
   if (!pp->forks.push(gp)) [[unlikely]] {
     runqput(pp, gp, /*next=*/false);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
   }
+  if (procs_ > 1) asymmetric_fence::light();
   idle_.wakep();
 }
 
