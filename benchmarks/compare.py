@@ -20,7 +20,8 @@ Go side:
     BenchmarkChanBlockedGMemory-2  1  3296184467 ns/op  2701 bytes/G
 
 Contract with the goro benchmarks (Google Benchmark JSON):
-  * benchmark names BM_SpawnJoin, BM_GoCountdown, BM_AwaitReadyTask,
+  * benchmark names BM_SpawnJoin, BM_GoCountdown, BM_GoCountdown1M/procs:1,
+    BM_GoCountdown1M/procs:2, BM_AwaitReadyTask,
     BM_YieldRoundTrip, BM_Skynet, BM_Fib30/procs:1, BM_Fib30/procs:2,
     BM_ChanPingPong/procs:1, BM_ChanPingPong/procs:2, BM_ChanBuffered4x4,
     BM_SelectFanIn8, BM_ChanBlockedGMemory, BM_MutexUncontended,
@@ -73,6 +74,8 @@ GO_DIR = os.path.join(ROOT, "benchmarks", "go")
 WORKLOADS = [
     ("SpawnJoin", "BM_SpawnJoin", "ns"),
     ("GoCountdown", "BM_GoCountdown", "ns"),
+    ("GoCountdownProcs1", "BM_GoCountdown1M/procs:1", "ns"),
+    ("GoCountdownProcs2", "BM_GoCountdown1M/procs:2", "ns"),
     ("CallReady", "BM_AwaitReadyTask", "ns"),
     ("YieldRoundTrip", "BM_YieldRoundTrip", "ns"),
     ("Skynet", "BM_Skynet", "ms"),

@@ -65,6 +65,20 @@ void BM_GoCountdown(benchmark::State& state) {
 }
 BENCHMARK(BM_GoCountdown)->UseRealTime()->Unit(benchmark::kMillisecond);
 
+// The same with 1M Gs per batch, at 1 and 2 Ps (issue 14's spawn target).
+void BM_GoCountdown1M(benchmark::State& state) {
+  constexpr int kBatch = 1000000;
+  goro::runtime rt{goro::options{.procs = static_cast<int>(state.range(0))}};
+  for (auto _ : state) rt.block_on(go_batch, kBatch);
+  report_per_op(state, kBatch);
+}
+BENCHMARK(BM_GoCountdown1M)
+    ->ArgName("procs")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
 // ---- co_await of a child task that completes synchronously ----
 goro::task<int> ready_child(int x) { co_return x + 1; }
 

@@ -7,19 +7,10 @@
 namespace goro {
 namespace internal {
 
-bool group_state::admit(task<void>* t) {
-  spin_lock_guard l(mu_);
-  if (limit_ == 0) {
-    throw std::logic_error(
-        "goro::group::go: the group's limit is 0, so no G could ever start "
-        "(Go would block forever)");
-  }
-  if (limit_ > 0 && active_ >= limit_) {
-    queued_.push_back(std::move(*t));
-    return false;
-  }
-  ++active_;
-  return true;
+void group_state::throw_zero_limit() {
+  throw std::logic_error(
+      "goro::group::go: the group's limit is 0, so no G could ever start "
+      "(Go would block forever)");
 }
 
 bool group_state::try_admit() {
@@ -60,19 +51,25 @@ std::exception_ptr group_state::first() noexcept {
 void group_state::start(task<void> t) { goro::co_spawn(std::move(t)).detach(); }
 
 void group_state::end() {
-  std::optional<task<void>> next;
+  std::unique_ptr<queued_child> next;
   {
     spin_lock_guard l(mu_);
     if (!queued_.empty()) {
-      next.emplace(std::move(queued_.front()));
+      next = std::move(queued_.front());
       queued_.pop_front();  // stays active: the slot passes to `next`
     } else {
       --active_;
     }
   }
-  // Inside the finishing child's G, so co_spawn cannot fail for want of a
-  // runtime.
-  if (next) start(std::move(*next));
+  if (next) {
+    // In a G (a finishing child's, or go()'s caller's): co_spawn has its
+    // runtime. If this start fails (out of memory), the slot passes on.
+    try {
+      start(next->make(shared_from_this()));
+    } catch (...) {
+      end();  // next's own done()
+    }
+  }
   wg.done();
 }
 
@@ -92,15 +89,6 @@ group group::with_context(const goro::context& parent) {
   g.st_->ctx = std::move(ctx);
   g.st_->cancel.emplace(std::move(cancel));
   return g;
-}
-
-void group::start_or_undo(task<void> t) {
-  try {
-    st_->start(std::move(t));
-  } catch (...) {
-    st_->end();  // nothing was started: give the slot back
-    throw;
-  }
 }
 
 }  // namespace goro

@@ -45,6 +45,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -59,19 +60,66 @@ namespace goro {
 
 namespace internal {
 
-// What a group's Gs share with it (they may outlive the group object).
-class group_state {
+class group_state;
+
+// A child that go() could not start yet (the limit): f and its arguments,
+// made into the child's task when a slot frees. It holds no reference to
+// the group's state, so a group dropped with children still queued frees
+// them (no cycle through the state).
+class queued_child {
  public:
-  // Admits a child: true to start it now, false when it was queued behind
-  // the limit (it starts from a finishing child's end()). Throws when the
-  // limit is 0.
-  bool admit(task<void>* t);
+  virtual ~queued_child() = default;
+  virtual task<void> make(std::shared_ptr<group_state> st) = 0;
+};
+
+// The body of every child G: runs f, reports what it throws, then ends.
+template <class F, class... Args>
+task<void> group_run_child(std::shared_ptr<group_state> st, F f, Args... args);
+
+template <class F, class... Args>
+class queued_child_of final : public queued_child {
+ public:
+  template <class F2, class... Args2>
+  explicit queued_child_of(F2&& f, Args2&&... args)
+      : f_(std::forward<F2>(f)), args_(std::forward<Args2>(args)...) {}
+  task<void> make(std::shared_ptr<group_state> st) override {
+    return std::apply(
+        [&](Args&... a) {
+          return group_run_child<F, Args...>(std::move(st), std::move(f_),
+                                             std::move(a)...);
+        },
+        args_);
+  }
+
+ private:
+  F f_;
+  std::tuple<Args...> args_;
+};
+
+// What a group's Gs share with it (they may outlive the group object).
+class group_state : public std::enable_shared_from_this<group_state> {
+ public:
+  // Admits a child: true to start it now (counted active); false when the
+  // limit is reached, and then make_queued()'s child waits in the queue
+  // (a finishing child's end() starts it). Throws when the limit is 0.
+  template <class MakeQueued>
+  bool admit(MakeQueued&& make_queued) {
+    spin_lock_guard l(mu_);
+    if (limit_ == 0) throw_zero_limit();
+    if (limit_ > 0 && active_ >= limit_) {
+      queued_.push_back(make_queued());
+      return false;
+    }
+    ++active_;
+    return true;
+  }
   // try_go: true (and counted active) if below the limit.
   bool try_admit();
   void set_limit(int n);
   // A child threw: keep the first exception, cancel the context.
   void fail(std::exception_ptr e) noexcept;
-  // A child's end: starts the next queued child, if any, then done().
+  // A child's end (or a start that failed): passes the slot to the next
+  // queued child, if any, else frees it; then done(). Runs in a G.
   void end();
   void start(task<void> t);
 
@@ -82,12 +130,28 @@ class group_state {
   std::exception_ptr first() noexcept;
 
  private:
+  [[noreturn]] static void throw_zero_limit();
+
   spin_lock mu_;
   std::exception_ptr first_ ABSL_GUARDED_BY(mu_);
   int limit_ ABSL_GUARDED_BY(mu_) = -1;
   int active_ ABSL_GUARDED_BY(mu_) = 0;
-  std::deque<task<void>> queued_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::unique_ptr<queued_child>> queued_ ABSL_GUARDED_BY(mu_);
 };
+
+template <class F, class... Args>
+task<void> group_run_child(std::shared_ptr<group_state> st, F f, Args... args) {
+  try {
+    if constexpr (is_task_v<std::invoke_result_t<F&, Args&...>>) {
+      co_await std::invoke(f, args...);
+    } else {
+      std::invoke(f, args...);
+    }
+  } catch (...) {
+    st->fail(std::current_exception());
+  }
+  st->end();
+}
 
 task<void> group_wait(std::shared_ptr<group_state> st);
 
@@ -111,52 +175,49 @@ class group {
 
   template <class F, class... Args>
   void go(F&& f, Args&&... args) {
-    task<void> t = make_child(std::forward<F>(f), std::forward<Args>(args)...);
+    (void)internal::current_scheduler_or_throw("goro::group::go");
     st_->wg.add(1);
     bool now;
     try {
-      now = st_->admit(&t);
+      now = st_->admit([&] {
+        return std::unique_ptr<internal::queued_child>(
+            new internal::queued_child_of<std::decay_t<F>,
+                                          std::decay_t<Args>...>(
+                std::forward<F>(f), std::forward<Args>(args)...));
+      });
     } catch (...) {
       st_->wg.done();
       throw;
     }
-    if (now) start_or_undo(std::move(t));
+    if (now) start_or_end(std::forward<F>(f), std::forward<Args>(args)...);
   }
 
   template <class F, class... Args>
   bool try_go(F&& f, Args&&... args) {
+    (void)internal::current_scheduler_or_throw("goro::group::try_go");
     if (!st_->try_admit()) return false;
     st_->wg.add(1);
-    start_or_undo(make_child(std::forward<F>(f), std::forward<Args>(args)...));
+    start_or_end(std::forward<F>(f), std::forward<Args>(args)...);
     return true;
   }
 
   [[nodiscard]] task<void> wait() { return internal::group_wait(st_); }
 
  private:
+  // Starts an admitted child; if making or starting it throws, gives its
+  // slot back (end) and rethrows.
   template <class F, class... Args>
-  static task<void> run_child(std::shared_ptr<internal::group_state> st, F f,
-                              Args... args) {
+  void start_or_end(F&& f, Args&&... args) {
     try {
-      if constexpr (internal::is_task_v<std::invoke_result_t<F&, Args&...>>) {
-        co_await std::invoke(f, args...);
-      } else {
-        std::invoke(f, args...);
-      }
+      // One frame: the coroutine's parameters hold f and the arguments.
+      st_->start(
+          internal::group_run_child<std::decay_t<F>, std::decay_t<Args>...>(
+              st_, std::forward<F>(f), std::forward<Args>(args)...));
     } catch (...) {
-      st->fail(std::current_exception());
+      st_->end();
+      throw;
     }
-    st->end();
   }
-
-  template <class F, class... Args>
-  task<void> make_child(F&& f, Args&&... args) {
-    // One frame: the coroutine's parameters hold f and the arguments.
-    return run_child<std::decay_t<F>, std::decay_t<Args>...>(
-        st_, std::forward<F>(f), std::forward<Args>(args)...);
-  }
-
-  void start_or_undo(task<void> t);
 
   std::shared_ptr<internal::group_state> st_;
 };

@@ -78,7 +78,8 @@ class [[nodiscard]] join_handle {
   // For goro::when_all. `co_await h.joined()` waits for the G like
   // `co_await h` but takes nothing and never throws (an exception the G
   // threw counts as observed); the result is then taken, once, with
-  // take_joined(), which rethrows that exception.
+  // take_joined(), which rethrows that exception. On an empty handle it
+  // does nothing.
   auto joined() & { return joined_awaiter{this}; }
   T take_joined() { return frame_.promise().take_result(); }
 
@@ -135,15 +136,22 @@ class [[nodiscard]] join_handle {
       }
     }
 
-   private:
+   protected:
     join_handle* self_;
+
+   private:
     internal::join_wait jw_;  // default-initialized: the record is idle
   };
 
   class joined_awaiter : public awaiter {
    public:
     using awaiter::awaiter;
-    void await_resume() noexcept { awaiter::finish_join(); }
+    bool await_ready() const {
+      return this->self_->g_ == nullptr || awaiter::await_ready();
+    }
+    void await_resume() noexcept {
+      if (this->self_->g_ != nullptr) awaiter::finish_join();
+    }
   };
 
   void reset() noexcept {

@@ -97,16 +97,40 @@ void take_tuple_child(join_handle<T>& h, std::optional<V>* out,
   }
 }
 
+// Throws std::logic_error (naming `what`) unless the awaiting coroutine
+// runs as a G: checked before any child starts, so that no child is left
+// running unjoined.
+struct require_g {
+  const char* what;
+  bool await_ready() const noexcept { return false; }
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> h) const {
+    if (!runs_as_g(h)) throw_not_in_g(what);
+    return false;  // not suspended after all
+  }
+  void await_resume() const noexcept {}
+};
+
 template <class... T, std::size_t... I>
 task<std::tuple<when_all_value_t<T>...>> when_all_tuple(
     std::index_sequence<I...>, task<T>... ts) {
   constexpr std::size_t n = sizeof...(T);
   (check_when_all_task(ts), ...);
-  // Spawned in argument order (a braced list evaluates left to right).
-  std::tuple<join_handle<T>...> hs{co_spawn(std::move(ts))...};
+  co_await require_g{"co_await on goro::when_all"};
+  // Spawned in argument order. If a spawn fails (out of memory), the
+  // children already started are still joined before the error goes up:
+  // none is left running on data the caller is about to free.
+  std::tuple<join_handle<T>...> hs;
+  std::exception_ptr spawn_error;
+  try {
+    ((std::get<I>(hs) = co_spawn(std::move(ts))), ...);
+  } catch (...) {
+    spawn_error = std::current_exception();
+  }
   // Joined newest first: each join finds its child still the newest G of
   // the fork deque (unless stolen) and runs it at once.
   ((co_await std::get<n - 1 - I>(hs).joined()), ...);
+  if (spawn_error) std::rethrow_exception(spawn_error);
   std::exception_ptr first;
   std::tuple<std::optional<when_all_value_t<T>>...> rs;
   (take_tuple_child(std::get<I>(hs), &std::get<I>(rs), &first), ...);
@@ -121,13 +145,20 @@ when_all_vector(std::vector<task<T>> ts) {
                 "goro::when_all: a task returning a reference cannot be "
                 "collected (return a pointer instead)");
   for (const auto& t : ts) check_when_all_task(t);
+  co_await require_g{"co_await on goro::when_all"};
   const std::size_t n = ts.size();
   // In the frame up to 16 children: no allocation besides the result.
   absl::InlinedVector<join_handle<T>, 16> hs;
-  hs.reserve(n);
-  for (auto& t : ts) hs.push_back(co_spawn(std::move(t)));
+  std::exception_ptr spawn_error;  // as in when_all_tuple
+  try {
+    hs.reserve(n);
+    for (auto& t : ts) hs.push_back(co_spawn(std::move(t)));
+  } catch (...) {
+    spawn_error = std::current_exception();
+  }
   ts.clear();
-  for (std::size_t i = n; i-- > 0;) co_await hs[i].joined();
+  for (std::size_t i = hs.size(); i-- > 0;) co_await hs[i].joined();
+  if (spawn_error) std::rethrow_exception(spawn_error);
   std::exception_ptr first;
   if constexpr (std::is_void_v<T>) {
     for (auto& h : hs) take_child<T, void>(h, nullptr, &first);

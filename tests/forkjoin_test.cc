@@ -567,4 +567,63 @@ TEST(Group, GoOutsideAGThrows) {
   rt.block_on([&]() -> goro::task<void> { co_await g.wait(); });  // count 0
 }
 
+// An argument whose copy throws: go() and try_go() fail before the child
+// exists, and give back what they took (the wait does not hang, the limit
+// slot is free again).
+struct copy_throws {
+  copy_throws() = default;
+  copy_throws(const copy_throws&) { throw test_error(9); }
+  copy_throws& operator=(const copy_throws&) = default;
+};
+
+TEST(Group, AChildThatCannotBeMadeGivesItsSlotBack) {
+  goro::runtime rt{goro::options{.procs = 2}};
+  rt.block_on([]() -> goro::task<void> {
+    const copy_throws bad;
+    auto f = [](copy_throws) {};
+    goro::group g;
+    EXPECT_THROW(g.go(f, bad), test_error);
+    EXPECT_THROW((void)g.try_go(f, bad), test_error);
+    co_await g.wait();  // nothing counted
+    g.set_limit(1);
+    std::atomic<bool> release{false};
+    g.go([&release]() -> goro::task<void> {
+      while (!release.load()) co_await goro::yield();
+    });
+    EXPECT_THROW(g.go(f, bad), test_error);  // would have been queued
+    EXPECT_FALSE(g.try_go(f, bad));          // at the limit: nothing copied
+    release = true;
+    co_await g.wait();
+    EXPECT_TRUE(g.try_go([]() {}));  // the slot is free
+    co_await g.wait();
+  });
+}
+
+// A runtime torn down while a group has children running, parked and
+// queued behind its limit: every frame is freed (ASan), including the
+// queued ones, which hold no reference to the group.
+TEST_P(ForkJoinProcs, TeardownWithGroupChildrenQueued) {
+  auto never = std::make_shared<goro::chan<int>>();
+  {
+    goro::runtime rt{goro::options{.procs = GetParam()}};
+    rt.block_on([never]() -> goro::task<void> {
+      goro::go([never]() -> goro::task<void> {
+        goro::group g;
+        g.set_limit(2);
+        for (int i = 0; i < 10; ++i) {
+          g.go(
+              [never](std::string s) -> goro::task<void> {
+                (void)co_await never->recv();
+                (void)s;
+              },
+              std::string(100, 'x'));
+        }
+        co_await g.wait();  // parks forever
+      });
+      co_return;
+    });
+  }
+  SUCCEED();
+}
+
 }  // namespace

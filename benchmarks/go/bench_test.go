@@ -28,8 +28,10 @@ func BenchmarkSpawnJoin(b *testing.B) {
 // BenchmarkGoCountdown: one op = one `go f()` from a single spawning
 // goroutine, where f decrements a shared atomic counter; the goroutine that
 // brings it to zero closes done, which the spawner waits on at the end.
-func BenchmarkGoCountdown(b *testing.B) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2)) // goro side: procs = 2
+func BenchmarkGoCountdown(b *testing.B) { goCountdown(b, 2) } // goro side: procs = 2
+
+func goCountdown(b *testing.B, procs int) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 	remaining := int64(b.N)
 	done := make(chan struct{})
 	f := func() {
@@ -42,6 +44,11 @@ func BenchmarkGoCountdown(b *testing.B) {
 	}
 	<-done
 }
+
+// BenchmarkGoCountdownProcs1/2: BenchmarkGoCountdown at GOMAXPROCS 1 and
+// 2 (goro's BM_GoCountdown1M, which spawns 1M Gs per batch).
+func BenchmarkGoCountdownProcs1(b *testing.B) { goCountdown(b, 1) }
+func BenchmarkGoCountdownProcs2(b *testing.B) { goCountdown(b, 2) }
 
 //go:noinline
 func ready(i int) int { return i }

@@ -5,7 +5,7 @@
 // find_runnable, in order (an M holding P):
 //  0. run this P's expired timers (their Gs land in runnext; timers.cc);
 //  1. every 61st fresh time slice, the global queue's head; half-way
-//     between, the ring's head, else the fork deque's oldest if it starves
+//     between, the fork deque's oldest if it starves, else the ring's head
 //     (fairness);
 //  2. runnext, then the fork deque and the local ring (queues.cc);
 //  3. a batch from the global queue;
@@ -66,15 +66,17 @@ g* scheduler::find_runnable(machine* m, bool* inherit) {
 
     // 1. Fairness: now and then the Gs that have waited longest go first.
     //    Every kGlobalCheckInterval-th slice, the global queue's head (Go's
-    //    rule). Half-way between, the ring's head, or else the oldest G of
-    //    the fork deque if it starves (oldest_fork_if_starved).
+    //    rule). Half-way between, the oldest G of the fork deque if it
+    //    starves (oldest_fork_if_starved), else the ring's head.
     const std::uint32_t tick = pp->schedtick % kGlobalCheckInterval;
     if (tick == 0 && !global_.empty()) {
       if (g* gp = global_get(pp, 1)) return gp;
     }
     if (tick == kGlobalCheckInterval / 2) {
-      if (g* gp = pp->runq.pop()) return gp;
+      // The starving deque G first: a ring that is never empty at these
+      // turns must not hide it.
       if (g* gp = oldest_fork_if_starved(pp)) return gp;
+      if (g* gp = pp->runq.pop()) return gp;
     }
     // 2. Local.
     if (g* gp = runq_get(pp, inherit)) return gp;
@@ -90,10 +92,14 @@ g* scheduler::find_runnable(machine* m, bool* inherit) {
     // 5. Nothing to do: the giving-up recipes of handshakes (a) and (b)
     //    (idle.h). Step 1: give the P up, onto the idle lists.
     if (!idle_.release_p(m)) return nullptr;  // stopping
-    // Step 2 (a former spinner): nmspinning-1, seq_cst, then the heavy
+    // Step 2 (a former spinner): nmspinning-1, seq_cst. Then, for every M
+    // giving up (spinning or not, since the spinners a non-spinning M
+    // counted on may have found work and stopped meanwhile), the heavy
     // side of the asymmetric fence that fork deque pushes leave out
-    // (asymmetric_fence.h).
-    if (idle_.stop_spinning(m)) asymmetric_fence::heavy();
+    // (asymmetric_fence.h). With one P there is no producer to fence
+    // against.
+    idle_.stop_spinning(m);
+    if (procs_ > 1) asymmetric_fence::heavy();
     // Step 3, for everyone ((b), and (a) for a former spinner): any_work()
     // reads the global size and every P's runnext and ring. Step 4: work
     // seen, take an idle P back and spin.
@@ -225,8 +231,8 @@ g* scheduler::after_suspend(machine* m, processor* pp, g* gp) {
 // 1) lets the P's other Gs run: a chain of hand-offs cannot starve them.
 inline bool scheduler::run_next_in_slice(machine* m, processor* pp, g* next) {
   if (pp->inherited >= kMaxInheritedRuns) {
-    fork_push(pp, next);
-    ++pp->fork_requeues;  // its pop is not progress (oldest_fork_if_starved)
+    // Its pop from the deque is not progress (oldest_fork_if_starved).
+    if (fork_push(pp, next)) ++pp->fork_requeues;
     return false;
   }
   ++pp->inherited;

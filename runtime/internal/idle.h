@@ -37,16 +37,18 @@
 //   2. stop_spinning: nmspinning-1 (seq_cst RMW), then
 //      asymmetric_fence::heavy() (membarrier: every running M has executed
 //      a full barrier when it returns; the other half of a fork deque
-//      push's light fence, asymmetric_fence.h).
+//      push's light fence, asymmetric_fence.h). Every M giving up its P
+//      does this and step 3, spinning or not (below).
 //   3. any_work: load every P's runnext (seq_cst), ring and fork deque
 //      (seq_cst loads of their ends). Pairs with the producer's step 1.
 //   4. Work seen: try_take_p: an idle P back, spinning again
 //      (nmspinning+1). Else sleep.
 //  So either the producer sees no spinner and an idle P and wakes one, or
-//  the last spinner sees the work. A non-spinning M giving up its P needs
-//  no re-check for (a): local work always belongs to a P whose M is
-//  running, so it cannot be stranded, only run later; and a non-spinning M
-//  only exists while some M spins (the spin rule).
+//  the last spinner sees the work. A non-spinning M giving up its P runs
+//  steps 2 (the fence) and 3 too: it gave up because enough Ms were
+//  spinning (the spin rule), but they may all have found work and stopped
+//  since, before the producer's wakep looked; its re-check then finds the
+//  work, or the producer finds its idle P.
 //  With a single P the handshake has no other side (no thief, no spinning
 //  M, and wakep() finds no idle P while the producer holds the P), so
 //  runnext is then read and written with plain atomics (runnext_exchange).

@@ -91,8 +91,8 @@ g* scheduler::join_park(g* me, join_wait* jw) {
                                 std::memory_order_relaxed))) {
     // Relaxed: no other thread can reach t before a hand-over that orders
     // this store: t runs next on this thread, or (slice used up,
-    // run_next_in_slice) goes back to the fork deque, whose seq_cst push
-    // pairs with a thief's seq_cst load of its bottom; if t parks and
+    // run_next_in_slice) goes back to the fork deque, whose release push
+    // pairs with a thief's load of its bottom; if t parks and
     // moves, the lock or queue hand-over of that wait orders it.
     assert(t->join_word.load(std::memory_order_relaxed) == kJoinNone &&
            "a join_handle awaited by two Gs at once");

@@ -63,7 +63,7 @@ g* scheduler::spawn(std::coroutine_handle<> root, promise_base* root_promise,
   }
   pp->counters.spawned.add();
   if (joinable) {
-    fork_push(pp, gp);
+    (void)fork_push(pp, gp);
   } else {
     enqueue(pp, gp);
   }

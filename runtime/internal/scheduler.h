@@ -140,7 +140,7 @@ class scheduler final : public g_owner {
 
   // queues.cc: run queues and stealing (runnext_exchange inline below).
   void enqueue(processor* pp, g* gp);
-  void fork_push(processor* pp, g* gp);
+  bool fork_push(processor* pp, g* gp);
   void runqput(processor* pp, g* gp, bool next);
   void runqput_slow(processor* pp, g* gp);
   g* runnext_exchange(processor* pp, g* gp) noexcept;
@@ -225,12 +225,15 @@ inline void scheduler::enqueue(processor* pp, g* gp) {
 // fence where membarrier is unavailable). A full deque sends the G to the
 // ring instead (which overflows to the global queue). With one P there is
 // no other side (see runnext_exchange): no fence at all.
-inline void scheduler::fork_push(processor* pp, g* gp) {
-  if (!pp->forks.push(gp)) [[unlikely]] {
+// Returns whether the G went to the deque.
+inline bool scheduler::fork_push(processor* pp, g* gp) {
+  const bool pushed = pp->forks.push(gp);
+  if (!pushed) [[unlikely]] {
     runqput(pp, gp, /*next=*/false);
   }
   if (procs_ > 1) asymmetric_fence::light();
   idle_.wakep();
+  return pushed;
 }
 
 inline void scheduler::runqput(processor* pp, g* gp, bool next) {
