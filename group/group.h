@@ -23,8 +23,10 @@
 //    after wait().
 //  - group::with_context(parent) gives a group whose context() is derived
 //    from parent and is cancelled when the first G throws, or when wait()
-//    returns, whichever comes first (Go's errgroup.WithContext). A group
-//    made by the default constructor has background() as its context().
+//    returns, whichever comes first (Go's errgroup.WithContext). Go's two
+//    results read the same way: `auto [g, ctx] = group::with_context(p);`
+//    binds g to the group and ctx to a copy of its context. A group made
+//    by the default constructor has background() as its context().
 //  - set_limit(n) bounds how many of the group's Gs are active at once
 //    (n < 0: no limit, the default). Where Go's Go blocks the caller while
 //    the limit is reached, g.go() never blocks (a stackless G cannot block
@@ -203,6 +205,25 @@ class group {
 
   [[nodiscard]] task<void> wait() { return internal::group_wait(st_); }
 
+  // Structured bindings, as Go's `g, ctx := errgroup.WithContext(p)`:
+  // element 0 is the group itself, element 1 a copy of its context.
+  template <std::size_t I>
+  friend decltype(auto) get(group& g) noexcept {
+    if constexpr (I == 0) {
+      return (g);
+    } else {
+      return goro::context(g.context());
+    }
+  }
+  template <std::size_t I>
+  friend decltype(auto) get(group&& g) noexcept {
+    if constexpr (I == 0) {
+      return static_cast<group&&>(g);
+    } else {
+      return goro::context(g.context());
+    }
+  }
+
  private:
   // Starts an admitted child; if making or starting it throws, gives its
   // slot back (end) and rethrows.
@@ -223,5 +244,16 @@ class group {
 };
 
 }  // namespace goro
+
+template <>
+struct std::tuple_size<goro::group> : std::integral_constant<std::size_t, 2> {};
+template <>
+struct std::tuple_element<0, goro::group> {
+  using type = goro::group;
+};
+template <>
+struct std::tuple_element<1, goro::group> {
+  using type = goro::context;
+};
 
 #endif  // GORO_GROUP_GROUP_H_

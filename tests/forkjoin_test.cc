@@ -516,6 +516,12 @@ TEST(Group, WithContextIsCancelledByTheFirstFailure) {
     EXPECT_FALSE(ok.context().err());
     co_await ok.wait();
     EXPECT_EQ(ok.context().err(), goro::canceled);
+    // Go's two results: auto [g, ctx] = with_context(parent).
+    auto [g2, ctx2] = goro::group::with_context(goro::background());
+    g2.go([]() -> goro::task<void> { throw test_error(4); });
+    EXPECT_THROW(co_await g2.wait(), test_error);
+    EXPECT_EQ(ctx2.err(), goro::canceled);
+    EXPECT_EQ(g2.context().err(), goro::canceled);
     // A cancelled parent cancels the group's context.
     auto [parent, cancel] = goro::with_cancel(goro::background());
     goro::group child = goro::group::with_context(parent);
