@@ -41,10 +41,17 @@ namespace internal {
 [[noreturn]] void throw_spawn_empty_task();
 [[noreturn]] void throw_spawn_started_task();
 
+// Throws std::logic_error unless t can become a G's root: not empty, not
+// started.
 template <class T>
-join_handle<T> spawn_root(scheduler* s, task<T>&& t, bool joinable) {
+void check_spawnable(const task<T>& t) {
   if (!t) throw_spawn_empty_task();
   if (t.started()) throw_spawn_started_task();
+}
+
+template <class T>
+join_handle<T> spawn_root(scheduler* s, task<T>&& t, bool joinable) {
+  check_spawnable(t);
   std::coroutine_handle<task_promise<T>> h = t.release();
   g* gp = spawn_g(s, h, &h.promise(), joinable);
   if (!joinable) return {};

@@ -61,36 +61,17 @@ struct when_all_value<void> {
 template <class T>
 using when_all_value_t = typename when_all_value<T>::type;
 
-template <class T>
-void check_when_all_task(const task<T>& t) {
-  if (!t) throw_spawn_empty_task();
-  if (t.started()) throw_spawn_started_task();
-}
-
-// Takes child i's result (after its join) into *out, or keeps its
-// exception in *first if it is the first one in order.
-template <class T, class Out>
-void take_child(join_handle<T>& h, Out* out, std::exception_ptr* first) {
+// Takes a joined child's result and hands it to put() (a std::monostate
+// for void), or keeps its exception in *first if it is the first one in
+// order.
+template <class T, class Put>
+void take_child(join_handle<T>& h, std::exception_ptr* first, Put&& put) {
   try {
     if constexpr (std::is_void_v<T>) {
       h.take_joined();
+      put(std::monostate{});
     } else {
-      out->emplace_back(h.take_joined());
-    }
-  } catch (...) {
-    if (!*first) *first = std::current_exception();
-  }
-}
-
-template <class T, class V>
-void take_tuple_child(join_handle<T>& h, std::optional<V>* out,
-                      std::exception_ptr* first) {
-  try {
-    if constexpr (std::is_void_v<T>) {
-      h.take_joined();
-      out->emplace();
-    } else {
-      out->emplace(h.take_joined());
+      put(h.take_joined());
     }
   } catch (...) {
     if (!*first) *first = std::current_exception();
@@ -115,7 +96,7 @@ template <class... T, std::size_t... I>
 task<std::tuple<when_all_value_t<T>...>> when_all_tuple(
     std::index_sequence<I...>, task<T>... ts) {
   constexpr std::size_t n = sizeof...(T);
-  (check_when_all_task(ts), ...);
+  (check_spawnable(ts), ...);
   co_await require_g{"co_await on goro::when_all"};
   // Spawned in argument order. If a spawn fails (out of memory), the
   // children already started are still joined before the error goes up:
@@ -133,7 +114,11 @@ task<std::tuple<when_all_value_t<T>...>> when_all_tuple(
   if (spawn_error) std::rethrow_exception(spawn_error);
   std::exception_ptr first;
   std::tuple<std::optional<when_all_value_t<T>>...> rs;
-  (take_tuple_child(std::get<I>(hs), &std::get<I>(rs), &first), ...);
+  (take_child(std::get<I>(hs), &first,
+              [&](auto&& v) {
+                std::get<I>(rs).emplace(std::forward<decltype(v)>(v));
+              }),
+   ...);
   if (first) std::rethrow_exception(first);
   co_return std::tuple<when_all_value_t<T>...>{std::move(*std::get<I>(rs))...};
 }
@@ -144,7 +129,7 @@ when_all_vector(std::vector<task<T>> ts) {
   static_assert(!std::is_reference_v<T>,
                 "goro::when_all: a task returning a reference cannot be "
                 "collected (return a pointer instead)");
-  for (const auto& t : ts) check_when_all_task(t);
+  for (const auto& t : ts) check_spawnable(t);
   co_await require_g{"co_await on goro::when_all"};
   const std::size_t n = ts.size();
   // In the frame up to 16 children: no allocation besides the result.
@@ -161,12 +146,14 @@ when_all_vector(std::vector<task<T>> ts) {
   if (spawn_error) std::rethrow_exception(spawn_error);
   std::exception_ptr first;
   if constexpr (std::is_void_v<T>) {
-    for (auto& h : hs) take_child<T, void>(h, nullptr, &first);
+    for (auto& h : hs) take_child(h, &first, [](std::monostate) {});
     if (first) std::rethrow_exception(first);
   } else {
     std::vector<T> out;
     out.reserve(n);
-    for (auto& h : hs) take_child(h, &out, &first);
+    for (auto& h : hs) {
+      take_child(h, &first, [&](T&& v) { out.push_back(std::move(v)); });
+    }
     if (first) std::rethrow_exception(first);
     co_return out;
   }

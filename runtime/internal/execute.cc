@@ -100,9 +100,9 @@ g* scheduler::find_runnable(machine* m, bool* inherit) {
     // against.
     idle_.stop_spinning(m);
     if (procs_ > 1) asymmetric_fence::heavy();
-    // Step 3, for everyone ((b), and (a) for a former spinner): any_work()
-    // reads the global size and every P's runnext and ring. Step 4: work
-    // seen, take an idle P back and spin.
+    // Step 3, for everyone ((a) and (b)): any_work() reads the global size
+    // and every P's runnext, ring and fork deque. Step 4: work seen, take an
+    // idle P back and spin.
     if (any_work()) idle_.try_take_p(m);
     // Sleep until startm() hands us a P (or the runtime stops), or, as the
     // poller, until the earliest timer.
