@@ -14,20 +14,22 @@
 namespace goro {
 namespace internal {
 
+void throw_outside_runtime(const char* what) {
+  throw std::logic_error(
+      std::string(what) +
+      " called outside any goro runtime (from a plain thread, use "
+      "goro::runtime::go / co_spawn / block_on)");
+}
+
 scheduler* current_scheduler_or_throw(const char* what) {
   machine* m = current_machine();
-  if (m == nullptr) {
-    throw std::logic_error(
-        std::string(what) +
-        " called outside any goro runtime (from a plain thread, use "
-        "goro::runtime::go / co_spawn / block_on)");
-  }
+  if (m == nullptr) throw_outside_runtime(what);
   return m->sched;
 }
 
 g* spawn_g(scheduler* s, std::coroutine_handle<> root,
            promise_base* root_promise, bool joinable) {
-  return s->spawn(root, root_promise, joinable);
+  return s->spawn(s->current_p(), root, root_promise, joinable);
 }
 
 void drop_handle(g* gp) noexcept { scheduler_of(gp)->drop_handle(gp); }

@@ -57,26 +57,31 @@ join_handle<T> spawn_root(scheduler* s, task<T>&& t, bool joinable) {
   if (!joinable) return {};
   return join_handle<T>(gp, h);
 }
+
+// The same on the runtime of the calling thread's M (go / co_spawn).
+template <class T>
+join_handle<T> spawn_root_here(task<T>&& t, bool joinable, const char* what) {
+  check_spawnable(t);
+  std::coroutine_handle<task_promise<T>> h = t.release();
+  g* gp = spawn_here(h, &h.promise(), joinable, what);
+  if (!joinable) return {};
+  return join_handle<T>(gp, h);
+}
 }  // namespace internal
 
 template <class F, class... Args>
 void go(F&& f, Args&&... args) {
-  internal::scheduler* s = internal::current_scheduler_or_throw("goro::go");
-  (void)internal::spawn_root(
-      s,
+  (void)internal::spawn_root_here(
       internal::make_root_task(std::forward<F>(f), std::forward<Args>(args)...),
-      /*joinable=*/false);
+      /*joinable=*/false, "goro::go");
 }
 
 template <class F, class... Args>
 auto co_spawn(F&& f, Args&&... args)
     -> join_handle<typename internal::spawn_traits<F, Args...>::value_type> {
-  internal::scheduler* s =
-      internal::current_scheduler_or_throw("goro::co_spawn");
-  return internal::spawn_root(
-      s,
+  return internal::spawn_root_here(
       internal::make_root_task(std::forward<F>(f), std::forward<Args>(args)...),
-      /*joinable=*/true);
+      /*joinable=*/true, "goro::co_spawn");
 }
 
 }  // namespace goro

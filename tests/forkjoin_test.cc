@@ -287,7 +287,9 @@ TEST_P(ForkJoinProcs, HandleDropRacesTheGsEnd) {
           &ran);
       if (i % 4 == 1) goro_test::spin_for(std::chrono::nanoseconds(300));
       if (i % 4 == 2) co_await goro::yield();  // let it run (or be stolen)
-      if (i % 4 == 3 && h.done()) EXPECT_EQ(co_await h, 7);
+      if (i % 4 == 3 && h.done()) {
+        EXPECT_EQ(co_await h, 7);
+      }
       // Otherwise dropped: detached, maybe running elsewhere right now.
     }
     while (ran.load() != rounds) co_await goro::yield();

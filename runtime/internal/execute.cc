@@ -19,7 +19,8 @@
 // execute is the trampoline: it resumes a G, reads why it suspended
 // (core/internal/trampoline.h) and runs its park commit (core/internal/
 // park.h), then runs the next G of the same time slice (a join's hand-off,
-// or runnext) without going back through find_runnable.
+// runnext, or the fork deque's newest G) without going back through
+// find_runnable.
 #include <sys/prctl.h>
 
 #include <coroutine>
@@ -211,7 +212,7 @@ g* scheduler::after_suspend(machine* m, processor* pp, g* gp) {
       // null: gp belongs to its waker now. Another G: a hand-off (join).
       break;
     case suspend_kind::done:
-      next = finish(gp);  // the G that was waiting to join gp, if any
+      next = finish(gp, pp);  // the G that was waiting to join gp, if any
       break;
     case suspend_kind::none:
       fatal(
@@ -219,7 +220,7 @@ g* scheduler::after_suspend(machine* m, processor* pp, g* gp) {
           "awaited a goro::task nor a goro primitive); resuming a G from "
           "outside the runtime is not supported");
   }
-  return next != nullptr ? next : take_runnext_for_handoff(pp);
+  return next != nullptr ? next : take_local_for_handoff(pp);
 }
 
 // Direct hand-off: `next` is runnable, owned by this M, and in no queue: a
@@ -241,19 +242,30 @@ inline bool scheduler::run_next_in_slice(machine* m, processor* pp, g* next) {
   return true;
 }
 
-// After the running G parked or finished: the G in runnext, to run at once
-// in the same time slice, if the slice allows. This is what find_runnable
-// would pick next anyway (runnext, inheriting); taking it here skips the
-// trip through the scheduler loop, which is most of the cost of a channel
-// ping-pong. Once the slice is used up the M goes through find_runnable,
-// where the fairness checks (global queue every 61 ticks, stopping) run.
-inline g* scheduler::take_runnext_for_handoff(processor* pp) {
-  if (pp->inherited >= kMaxInheritedRuns ||
-      pp->runnext.load(std::memory_order_relaxed) == nullptr ||
-      idle_.stopping_relaxed()) {
+// After the running G parked or finished: what find_runnable would pick
+// next anyway (step 2: runnext, else the fork deque's newest G), to run at
+// once in the same time slice, if the slice allows. Taking it here skips
+// the trip through the scheduler loop, which is most of the cost of a
+// channel ping-pong and of a fork-join child that nobody joins yet. Once
+// the slice is used up the M goes through find_runnable, where the
+// fairness checks (global queue every 61 slices, the ring's turn, the
+// starving deque G, stopping) run; deque Gs taken here count towards the
+// ring's turn (fork_runs) as they do in runq_get.
+inline g* scheduler::take_local_for_handoff(processor* pp) {
+  if (pp->inherited >= kMaxInheritedRuns || idle_.stopping_relaxed()) {
     return nullptr;
   }
-  return runnext_exchange(pp, nullptr);
+  if (pp->runnext.load(std::memory_order_relaxed) != nullptr) {
+    if (g* gp = runnext_exchange(pp, nullptr)) return gp;  // else stolen
+  }
+  if (pp->fork_runs < kMaxForkRuns) {
+    if (g* gp = pp->forks.pop()) {
+      ++pp->fork_runs;
+      ++pp->fork_pops;
+      return gp;
+    }
+  }
+  return nullptr;
 }
 
 }  // namespace goro::internal

@@ -4,12 +4,6 @@
 #include <iterator>
 
 namespace goro::internal {
-namespace {
-
-// Free g structs a P keeps before giving half back to the shared list.
-constexpr std::uint32_t kMaxLocalFree = processor::kMaxFree;
-
-}  // namespace
 
 alignas(ABSL_CACHELINE_SIZE) std::atomic<std::uint64_t> g_alloc::id_source_{1};
 
@@ -25,7 +19,7 @@ g* g_alloc::alloc_block(g** rest) {
   return &gs[0];
 }
 
-g* g_alloc::get(processor* pp) {
+g* g_alloc::get_slow(processor* pp) {
   if (pp == nullptr) {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -63,7 +57,7 @@ g* g_alloc::get(processor* pp) {
   return pp->gfree[--pp->ngfree];
 }
 
-void g_alloc::put(processor* pp, g* gp) {
+void g_alloc::put_slow(processor* pp, g* gp) {
   if (pp == nullptr) {
     std::lock_guard<std::mutex> lock(mu_);
     free_.push_back(gp);

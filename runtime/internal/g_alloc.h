@@ -41,9 +41,22 @@ class g_alloc {
 
   // A free g struct: from pp's free list (pp: the caller's P, or null on a
   // thread that holds none), else the shared one, else a new block.
-  g* get(processor* pp);
+  // Inline: every spawn takes one and every G's end gives one back; the
+  // common case is a pop or push on pp's own stack.
+  g* get(processor* pp) {
+    if (pp != nullptr && pp->ngfree != 0) [[likely]] {
+      return pp->gfree[--pp->ngfree];
+    }
+    return get_slow(pp);
+  }
   // Gives back the struct of a released G.
-  void put(processor* pp, g* gp);
+  void put(processor* pp, g* gp) {
+    if (pp != nullptr && pp->ngfree != kMaxLocalFree) [[likely]] {
+      pp->gfree[pp->ngfree++] = gp;
+      return;
+    }
+    put_slow(pp, gp);
+  }
 
   // A fresh G id: from pp's cached batch, or the process-wide counter
   // itself when pp is null. Inline: every spawn takes one.
@@ -70,6 +83,11 @@ class g_alloc {
   }
 
  private:
+  // Free g structs a P keeps before giving half back to the shared list.
+  static constexpr std::uint32_t kMaxLocalFree = processor::kMaxFree;
+
+  g* get_slow(processor* pp);
+  void put_slow(processor* pp, g* gp);
   g* alloc_block(g** rest);
 
   // Process-wide G ids, handed to Ps in batches (Go's goidcache). Go takes

@@ -157,10 +157,10 @@ void scheduler::drop_handle(g* gp) noexcept {
       return;  // the G's end releases it
     }
   }
-  release(gp);
+  release(gp, current_p());
 }
 
-void scheduler::release(g* gp) noexcept {
+void scheduler::release(g* gp, processor* pp) noexcept {
   if (teardown_) return;  // the destructor frees everything
   promise_base* pr = gp->root_promise;
   if (pr != nullptr && pr->exception_ && !gp->exception_observed) {
@@ -170,8 +170,6 @@ void scheduler::release(g* gp) noexcept {
   gp->root = {};
   gp->root_promise = nullptr;
   if (root) root.destroy();
-  machine* m = current_machine();
-  processor* pp = (m != nullptr && m->sched == this) ? m->p : nullptr;
   galloc_.put(pp, gp);
 }
 

@@ -39,10 +39,15 @@ scheduler::scheduler(int procs)
   idle_.add_initial_ps(ps_);
 }
 
-g* scheduler::spawn(std::coroutine_handle<> root, promise_base* root_promise,
-                    bool joinable) {
-  machine* m = current_machine();
-  processor* pp = (m != nullptr && m->sched == this) ? m->p : nullptr;
+processor* scheduler::current_p() const noexcept {
+  // A plain read of the thread-local: an ordinary function, never inlined
+  // into a coroutine (see ready()).
+  machine* m = tls_machine;
+  return (m != nullptr && m->sched == this) ? m->p : nullptr;
+}
+
+g* scheduler::spawn(processor* pp, std::coroutine_handle<> root,
+                    promise_base* root_promise, bool joinable) {
   g* gp = galloc_.get(pp);
   gp->root = root;
   gp->resume = root;
@@ -68,6 +73,18 @@ g* scheduler::spawn(std::coroutine_handle<> root, promise_base* root_promise,
     enqueue(pp, gp);
   }
   return gp;
+}
+
+// go / co_spawn from a G: one read of the thread-local for the runtime and
+// the P, then the inline spawn.
+g* spawn_here(std::coroutine_handle<> root, promise_base* root_promise,
+              bool joinable, const char* what) {
+  machine* m = tls_machine;
+  if (m == nullptr) [[unlikely]] {
+    root.destroy();
+    throw_outside_runtime(what);
+  }
+  return m->sched->spawn(m->p, root, root_promise, joinable);
 }
 
 void scheduler::ready(g* gp) {

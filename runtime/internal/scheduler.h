@@ -12,7 +12,7 @@
 //  execute.cc    the scheduler loop: m_main, find_runnable (where an M looks
 //                for work, in order), execute and after_suspend (the
 //                trampoline: resume a G, read why it suspended, run its park
-//                commit), the hand-off to runnext within a time slice.
+//                commit), the hand-offs within a time slice.
 //  queues.cc     where runnable Gs wait: runnext, the P's fork deque
 //                (fork_deque.h) and ring (run_queue.h), the global queue
 //                (global_queue.h); enqueue,
@@ -89,12 +89,16 @@ class scheduler final : public g_owner {
   int procs() const noexcept { return procs_; }
 
   // Makes a new G whose root frame is `root` (ownership passes to the G) and
-  // queues it. joinable: the caller keeps a join_handle, which it must drop
-  // with drop_handle(), and the G is a fork-join child: from a G of
-  // this runtime it goes to the P's fork deque (fork_deque.h), else, like
-  // every other new G, to runnext or the global queue (enqueue).
-  g* spawn(std::coroutine_handle<> root, promise_base* root_promise,
-           bool joinable);
+  // queues it. pp: the caller's P (an M of this runtime holding it), or
+  // null. joinable: the caller keeps a join_handle, which it must drop
+  // with drop_handle(), and the G is a fork-join child: with a P it goes
+  // to the P's fork deque (fork_deque.h), else, like every other new G, to
+  // runnext or the global queue (enqueue).
+  g* spawn(processor* pp, std::coroutine_handle<> root,
+           promise_base* root_promise, bool joinable);
+  // The caller's P if the calling thread is an M of this runtime, else
+  // null.
+  processor* current_p() const noexcept;
 
   // Makes a parked G runnable (wake_token.h's wake() for every wait queue;
   // spawn goes through the same enqueue). Exactly one caller may ready a
@@ -136,7 +140,7 @@ class scheduler final : public g_owner {
   void execute(machine* m, g* gp, bool inherit);
   g* after_suspend(machine* m, processor* pp, g* gp);
   bool run_next_in_slice(machine* m, processor* pp, g* next);
-  g* take_runnext_for_handoff(processor* pp);
+  g* take_local_for_handoff(processor* pp);
 
   // queues.cc: run queues and stealing (runnext_exchange inline below).
   void enqueue(processor* pp, g* gp);
@@ -157,9 +161,10 @@ class scheduler final : public g_owner {
   g* run_timers_for(processor* pp);
   bool poll(machine* m);
 
-  // A G's end: finish (inline below), release (join.cc).
-  g* finish(g* gp);
-  void release(g* gp) noexcept;
+  // A G's end: finish (inline below), release (join.cc). pp: as for
+  // spawn (where gp's struct goes back).
+  g* finish(g* gp, processor* pp);
+  void release(g* gp, processor* pp) noexcept;
 
   // teardown.cc.
   void detach_owners(g* gp) noexcept;
@@ -251,13 +256,13 @@ inline void scheduler::runqput(processor* pp, g* gp, bool next) {
 // A G's end (join.cc has the rest of the join protocol, "Finisher").
 // Inline: on the path of every G that finishes, from the scheduler loop
 // (execute.cc). Returns the joiner to run next (a hand-off), or null.
-inline g* scheduler::finish(g* gp) {
+inline g* scheduler::finish(g* gp, processor* pp) {
   // ACQUIRE: pairs with the joiner's RELEASE link CAS (the record), or the
   // handle's RELEASE exchange to kJoinDetached (its last writes, such as
   // exception_observed, before release() reads them).
   std::uintptr_t w = gp->join_word.load(std::memory_order_acquire);
   if (w == kJoinDetached) {  // nobody will ever look: no RMW
-    release(gp);
+    release(gp, pp);
     return nullptr;
   }
   if (w == kJoinNone) {
@@ -267,7 +272,7 @@ inline g* scheduler::finish(g* gp) {
     w = gp->join_word.exchange(kJoinDone, std::memory_order_acq_rel);
     if (w == kJoinNone) return nullptr;  // the handle will release gp
     if (w == kJoinDetached) {
-      release(gp);
+      release(gp, pp);
       return nullptr;
     }
   } else {

@@ -21,9 +21,17 @@ struct promise_base;
 // std::logic_error naming `what` if there is none.
 scheduler* current_scheduler_or_throw(const char* what);
 
-// scheduler::spawn / drop_handle, out of line.
+// Throws std::logic_error: `what` was called outside any goro runtime.
+[[noreturn]] void throw_outside_runtime(const char* what);
+
+// scheduler::spawn / drop_handle, out of line. spawn_g starts the G on
+// `s` from any thread; spawn_here on the runtime of the calling thread's
+// M (go / co_spawn from a G), and outside any runtime destroys `root` and
+// throws std::logic_error naming `what`.
 g* spawn_g(scheduler* s, std::coroutine_handle<> root,
            promise_base* root_promise, bool joinable);
+g* spawn_here(std::coroutine_handle<> root, promise_base* root_promise,
+              bool joinable, const char* what);
 void drop_handle(g* gp) noexcept;
 
 // A join in progress: the G joined, and the joiner's waiter record, which
