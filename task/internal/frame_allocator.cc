@@ -71,6 +71,10 @@ struct free_frame {
 struct frame_cache {
   free_frame* head[kClasses];
   std::uint32_t count[kClasses];
+  // This thread's flusher is registered and has not run: frame_free's fast
+  // path may keep a frame. (A count alone cannot say so: a thread that
+  // allocates and frees one frame at a time keeps its counts at 0 and 1.)
+  bool live;
   bool dead;  // set at thread exit; later frees bypass the cache
 };
 
@@ -89,6 +93,7 @@ struct frame_cache_flusher {
       tls_cache.head[c] = nullptr;
       tls_cache.count[c] = 0;
     }
+    tls_cache.live = false;
     tls_cache.dead = true;
   }
 };
@@ -167,6 +172,7 @@ void* frame_block(std::size_t n) {
   frame_cache& cache = tls_cache;
   if (c < kClasses && !cache.dead) {
     (void)&tls_flusher;  // this thread will hold frames: flush at exit
+    cache.live = true;
     if (depot().take(c, &cache.head[c], &cache.count[c])) {
       free_frame* f = cache.head[c];
       cache.head[c] = f->next;
@@ -218,6 +224,7 @@ constexpr auto kClassLimit = [] {
       }
       // A thread that only frees (never allocated) must flush at exit too.
       (void)&tls_flusher;
+      cache.live = true;
       auto* f = static_cast<free_frame*>(frame);
       f->next = cache.head[c];
       cache.head[c] = f;
@@ -232,10 +239,10 @@ void frame_free(void* frame, std::size_t size) noexcept {
   const std::size_t c = size_class(size);
   if (c < kClasses) {
     frame_cache& cache = tls_cache;
-    // count != 0: this thread's flusher is registered already (the slow
-    // path registers it with the first frame); a dead cache is empty.
+    // live: this thread's flusher is registered already (the slow paths
+    // register it with the first frame) and has not run.
     const std::uint32_t n = cache.count[c];
-    if (n != 0 && n < kClassLimit[c]) {
+    if (cache.live && n < kClassLimit[c]) {
       auto* f = static_cast<free_frame*>(frame);
       f->next = cache.head[c];
       cache.head[c] = f;
