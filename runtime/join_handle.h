@@ -27,6 +27,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "goro/core/internal/g.h"
 #include "goro/runtime/internal/park.h"
 #include "goro/runtime/internal/scheduler_ref.h"
 #include "goro/task/task.h"
@@ -61,13 +62,13 @@ class [[nodiscard]] join_handle {
 
   // True once the G has finished (its result is ready to take).
   bool done() const noexcept {
-    return g_ != nullptr && internal::g_finished(g_);
+    // ACQUIRE: as in the awaiter.
+    return g_ != nullptr &&
+           g_->join_word.load(std::memory_order_acquire) == internal::kJoinDone;
   }
 
   // The G's id, as goro::this_g::id() reports it inside the G.
-  std::uint64_t id() const noexcept {
-    return g_ != nullptr ? internal::g_id(g_) : 0;
-  }
+  std::uint64_t id() const noexcept { return g_ != nullptr ? g_->id : 0; }
 
   // Lets the G run on unobserved; the handle becomes empty.
   void detach() noexcept { reset(); }
@@ -105,21 +106,35 @@ class [[nodiscard]] join_handle {
     bool await_ready() const {
       if (self_->g_ == nullptr) internal::throw_empty_join_handle();
       if (self_->awaited_) internal::throw_join_handle_awaited_twice();
-      internal::check_join_allowed(self_->g_);
-      self_->awaited_ = true;
-      return internal::g_finished(self_->g_);  // ACQUIRE: the result
+      // Whether the G has finished is answered in await_suspend, which
+      // checks the joiner first (a finished G is no excuse for a join from
+      // the wrong place) and has its G at hand without a thread-local
+      // read. Not suspending after all costs almost nothing there.
+      return false;
     }
     template <class ParentPromise>
-    void await_suspend(std::coroutine_handle<ParentPromise> parent) {
+    bool await_suspend(std::coroutine_handle<ParentPromise> parent) {
       if (!internal::runs_as_g(parent)) {
-        self_->awaited_ = false;  // nothing happened; the handle is intact
         internal::throw_not_in_g("co_await on a join_handle");
       }
-      jw_.target = self_->g_;
+      internal::g* target = self_->g_;
+      if (static_cast<internal::g*>(parent.promise().g_)->sched !=
+          target->sched) {
+        internal::throw_join_across_runtimes();
+      }
+      self_->awaited_ = true;
+      // ACQUIRE: pairs with the finisher's RELEASE (scheduler::finish); the
+      // result is readable.
+      if (target->join_word.load(std::memory_order_acquire) ==
+          internal::kJoinDone) {
+        return false;
+      }
+      jw_.target = target;
       // The commit links jw_.w into the target's join word once the
       // joiner's frame is suspended (scheduler::join_park).
       internal::park_on(parent, &internal::join_commit, &jw_,
                         internal::wait_reason::join);
+      return true;
     }
     T await_resume() {
       finish_join();
@@ -132,7 +147,7 @@ class [[nodiscard]] join_handle {
       // (core/internal/waiter.h, "Joins"), or never parked.
       jw_.w.consume_alone();
       if (self_->frame_.promise().exception_) {
-        internal::mark_exception_observed(self_->g_);
+        self_->g_->exception_observed = true;
       }
     }
 

@@ -35,7 +35,9 @@ g* spawn_g(scheduler* s, std::coroutine_handle<> root,
 void drop_handle(g* gp) noexcept { scheduler_of(gp)->drop_handle(gp); }
 
 g* join_commit(void* jw, g* me) {
-  return scheduler_of(me)->join_park(me, static_cast<join_wait*>(jw));
+  // after_suspend calls join_park itself; this is for any other caller.
+  scheduler* s = scheduler_of(me);
+  return s->join_park(me, static_cast<join_wait*>(jw), s->current_p());
 }
 
 g* yield_commit(void*, g* me) { return scheduler_of(me)->yield_park(me); }
@@ -45,15 +47,6 @@ g* park_forever(void*, g*) {
   // runtime is torn down, which destroys its frames.
   return nullptr;
 }
-
-bool g_finished(const g* gp) noexcept {
-  // ACQUIRE: pairs with the finishing M's ACQ_REL exchange (finish()).
-  return gp->join_word.load(std::memory_order_acquire) == kJoinDone;
-}
-
-std::uint64_t g_id(const g* gp) noexcept { return gp->id; }
-
-void mark_exception_observed(g* gp) noexcept { gp->exception_observed = true; }
 
 namespace {
 // Trivially constructed: no lazy-initialisation guard on a fiber switch.
@@ -92,17 +85,10 @@ void throw_join_handle_awaited_twice() {
   throw std::logic_error("goro: join_handle awaited twice");
 }
 
-void check_join_allowed(g* target) {
-  g* me = current_g();
-  if (me == nullptr) {
-    throw std::logic_error(
-        "goro: a join_handle can only be awaited inside a G");
-  }
-  if (me->sched != target->sched) {
-    throw std::logic_error(
-        "goro: a join_handle can only be awaited from a G of the runtime that "
-        "spawned its G (joins across runtimes are not supported)");
-  }
+void throw_join_across_runtimes() {
+  throw std::logic_error(
+      "goro: a join_handle can only be awaited from a G of the runtime that "
+      "spawned its G (joins across runtimes are not supported)");
 }
 
 void throw_not_in_g(const char* what) {

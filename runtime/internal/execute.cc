@@ -203,7 +203,11 @@ g* scheduler::after_suspend(machine* m, processor* pp, g* gp) {
         m->park_clock = coarse_nanotime();
       }
       gp->wait_since = m->park_clock;  // before the commit publishes gp
-      next = gp->park_fn(gp->park_arg, gp);
+      // A join, the commit of every fork-join parent, is called directly
+      // with the P at hand (no indirect call, no thread-local read).
+      next = gp->park_fn == &join_commit
+                 ? join_park(gp, static_cast<join_wait*>(gp->park_arg), pp)
+                 : gp->park_fn(gp->park_arg, gp);
       if (next == gp) {  // the event already happened, or the wait is over
         gp->repark = false;
         m->curg = gp;

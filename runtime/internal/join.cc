@@ -70,7 +70,7 @@ namespace {
 
 }  // namespace
 
-g* scheduler::join_park(g* me, join_wait* jw) {
+g* scheduler::join_park(g* me, join_wait* jw, processor* pp) {
   g* t = jw->target;
   waiter* w = &jw->w;
   w->who = wake_token{me, nullptr};
@@ -82,8 +82,6 @@ g* scheduler::join_park(g* me, join_wait* jw) {
   // right here (a hand-off), as a call would: this is what keeps a
   // fork-join tree depth-first and makes `co_await co_spawn(f)` cost no
   // queueing.
-  machine* m = current_machine();
-  processor* pp = m->p;
   g* expected = t;
   if (pp->forks.take(t) || (pp->runnext.load(std::memory_order_relaxed) == t &&
                             pp->runnext.compare_exchange_strong(

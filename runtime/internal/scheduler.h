@@ -122,9 +122,9 @@ class scheduler final : public g_owner {
   // timer_heap::stop.
   void add_timer(timer* t, std::int64_t when);
 
-  // Park commit for `me` joining jw->target (runs on me's M, me
-  // suspended).
-  g* join_park(g* me, join_wait* jw);
+  // Park commit for `me` joining jw->target (runs on me's M, which holds
+  // pp, me suspended).
+  g* join_park(g* me, join_wait* jw, processor* pp);
   // Park commit of a yield: me to the back of the global queue (Gosched).
   g* yield_park(g* me);
 

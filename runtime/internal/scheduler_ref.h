@@ -1,7 +1,7 @@
 // The few scheduler entry points that public, header-only templates
 // (join_handle, go, co_spawn, yield, the primitives' awaiters) call,
-// declared without pulling the scheduler's header, or the G's layout, into
-// every user's translation unit.
+// declared without pulling the scheduler's header into every user's
+// translation unit (join_handle reads the G itself: core/internal/g.h).
 #ifndef GORO_RUNTIME_INTERNAL_SCHEDULER_REF_H_
 #define GORO_RUNTIME_INTERNAL_SCHEDULER_REF_H_
 
@@ -58,15 +58,10 @@ g* join_commit(void* jw, g* me);
 g* yield_commit(void* unused, g* me);
 g* park_forever(void* unused, g* me);
 
-// The join state of a G, for join_handle.
-bool g_finished(const g* gp) noexcept;  // ACQUIRE: its result is readable
-std::uint64_t g_id(const g* gp) noexcept;
-void mark_exception_observed(g* gp) noexcept;
-
 [[noreturn]] void throw_empty_join_handle();
-// Throws std::logic_error unless the calling thread runs a G of target's
-// runtime.
-void check_join_allowed(g* target);
+// Throws std::logic_error: a join_handle awaited from a G of another
+// runtime than its G's.
+[[noreturn]] void throw_join_across_runtimes();
 // Throws std::logic_error: `what` needs a G, and the awaiting coroutine is
 // not running as one (a goro::task driven by a foreign coroutine type).
 [[noreturn]] void throw_not_in_g(const char* what);
