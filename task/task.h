@@ -13,8 +13,9 @@
 //    default-constructed) task, or awaiting one a second time, throws
 //    std::logic_error naming the mistake; neither is undefined behaviour.
 //  - Awaiting a task that completes synchronously costs no stack: calls and
-//    returns go through the G's trampoline (goro/task/internal/promise.h), so
-//    loops of millions of synchronous co_awaits are safe at any -O level.
+//    returns are guaranteed tail calls or go through the G's trampoline
+//    (goro/task/internal/promise.h, "Calls between frames"), so loops of
+//    millions of synchronous co_awaits are safe at any -O level.
 //  - Coroutine parameters taken by reference dangle once the caller's
 //    expression ends if the task outlives it; spawned coroutine functions
 //    should take their parameters by value.
@@ -103,11 +104,13 @@ class [[nodiscard]] task {
         child.parent_ = &parent.promise();
         if (internal::trampoline* gp = parent.promise().g_) {
           child.g_ = gp;
+#if !GORO_INTERNAL_DIRECT_TRANSFER
           gp->tail = self->h_;  // the trampoline resumes the child next
           return std::noop_coroutine();
+#endif
         }
       }
-      return self->h_;  // foreign parent: symmetric transfer
+      return self->h_;  // symmetric transfer (direct, or a foreign parent)
     }
     T await_resume() const { return self->typed().promise().take_result(); }
   };

@@ -1,21 +1,22 @@
 // trampoline: the one part of a G that goro::task's inline code touches.
 //
 // A G is a chain of task frames (core/internal/g.h). Calls and returns
-// between the frames of one G never resume a frame from inside another: the
-// awaiting side writes the frame to run next into `tail` (a call into a
-// child, or a return to the parent) and suspends; the M's loop
-// (scheduler::execute) resumes `tail`. A root frame that finishes
-// sets `kind = done` instead. That keeps the stack flat whatever the
-// compiler does with symmetric transfer (g++ 12 does not emit the tail call
-// below -O2 or under sanitizers).
+// between the frames of one G never resume a frame from inside another.
+// Where the compiler guarantees the tail call of symmetric transfer, the
+// awaiting side returns the next frame and the compiler jumps to it
+// (task/internal/promise.h, "Calls between frames"). Elsewhere it writes
+// the frame to run next into `tail` (a call into a child, or a return to
+// the parent) and suspends; the M's loop (scheduler::execute) resumes
+// `tail`. Either way the stack stays flat. A root frame that finishes sets
+// `kind = done`.
 //
 // The park notes live here too: park() (park.h) is the other thing user
 // code does to a G, on every wait, and writing five fields inline costs
-// less than a call that writes them. The trampoline is the whole of what
-// user translation units compile against: the rest of the G
-// (core/internal/g.h) is reached only through out-of-line calls (join,
-// spawn, the park commits), so it can change without touching any public
-// header.
+// less than a call that writes them. The trampoline is all that
+// goro::task's inline code compiles against. A join (runtime/join_handle.h)
+// also reads the G's runtime, id and join word inline (core/internal/g.h),
+// on the path of every fork-join parent; the rest of the G is reached only
+// through out-of-line calls (spawn, the park commits).
 #ifndef GORO_CORE_INTERNAL_TRAMPOLINE_H_
 #define GORO_CORE_INTERNAL_TRAMPOLINE_H_
 

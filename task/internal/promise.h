@@ -4,13 +4,25 @@
 // the g it runs on, the continuation (the awaiting parent frame, null for a
 // G's root) and a stored exception. task_promise<T> adds the result slot.
 //
-// Calls and returns between frames of one G go through the G's trampoline
-// (goro/core/internal/trampoline.h): await_suspend / final_suspend write the
-// next frame into its `tail` and suspend to the M's loop, which resumes it.
-// The trampoline is the only part of the G that this header, and so every
-// user translation unit, compiles against.
-// That keeps the stack flat on every compiler and optimisation level, at the
-// price of one indirect call per hop (measured in benchmarks/README.md).
+// Calls between frames. A call into a child task and the return to its
+// parent must not grow the thread's stack: a G may make millions of
+// synchronous calls in a loop. Two ways, chosen per translation unit:
+//  - Direct (GORO_INTERNAL_DIRECT_TRANSFER == 1): await_suspend /
+//    final_suspend return the next frame (symmetric transfer), and the
+//    compiler resumes it with a tail call. clang guarantees that tail call
+//    (musttail) at every optimisation level, sanitizers included, on x86-64
+//    and AArch64. g++ 12 emits it at -O2, -O3 and -Os only, and not under
+//    ASan or TSan; the preprocessor cannot tell -O1 from -O2, so g++ gets
+//    the direct path only where the build says it compiles at -O2 or above
+//    (GORO_SIBLING_CALLS: Bazel's -c opt sets it, task/BUILD.bazel).
+//  - Trampoline (everywhere else, or with GORO_NO_DIRECT_TRANSFER): they
+//    write the next frame into the G's `tail` (goro/core/internal/
+//    trampoline.h) and suspend to the M's loop, which resumes it: one trip
+//    through the loop per hop, on any compiler and level.
+// Each hop is complete in itself (a direct hop ends in the loop like any
+// other once the G parks or ends), so translation units built either way
+// mix freely. The trampoline is the only part of the G that this header,
+// and so every user translation unit, compiles against.
 //
 // A goro::task awaited from a coroutine type that is not goro's (its promise
 // does not derive from promise_base) has no g; then plain symmetric transfer
@@ -27,6 +39,18 @@
 
 #include "goro/core/internal/trampoline.h"
 #include "goro/task/internal/frame_allocator.h"
+
+#if defined(GORO_NO_DIRECT_TRANSFER)
+#define GORO_INTERNAL_DIRECT_TRANSFER 0
+#elif defined(__clang__) && (defined(__x86_64__) || defined(__aarch64__))
+#define GORO_INTERNAL_DIRECT_TRANSFER 1
+#elif !defined(__clang__) && defined(__GNUC__) &&           \
+    defined(GORO_SIBLING_CALLS) && defined(__OPTIMIZE__) && \
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#define GORO_INTERNAL_DIRECT_TRANSFER 1
+#else
+#define GORO_INTERNAL_DIRECT_TRANSFER 0
+#endif
 
 namespace goro {
 template <class T>
@@ -74,10 +98,14 @@ struct promise_base {
         std::coroutine_handle<Promise> self) const noexcept {
       promise_base& p = self.promise();
       if (trampoline* gp = p.g_) {
-        // Inside a G: hand the next frame to the trampoline. A root frame
-        // (no continuation) ends the G.
+        // Inside a G: back to the parent (directly, or through the
+        // trampoline). A root frame (no continuation) ends the G.
         if (p.continuation_) {
+#if GORO_INTERNAL_DIRECT_TRANSFER
+          return p.continuation_;
+#else
           gp->tail = p.continuation_;
+#endif
         } else {
           gp->kind = suspend_kind::done;
         }
