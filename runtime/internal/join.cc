@@ -52,7 +52,8 @@
 namespace goro::internal {
 namespace {
 
-[[noreturn]] void panic_exception(g* gp, const std::exception_ptr& e) {
+[[noreturn, gnu::noinline, gnu::cold]] void panic_exception(
+    g* gp, const std::exception_ptr& e) {
   std::string what = "unknown exception";
   try {
     std::rethrow_exception(e);

@@ -46,9 +46,9 @@ processor* scheduler::current_p() const noexcept {
   return (m != nullptr && m->sched == this) ? m->p : nullptr;
 }
 
-g* scheduler::spawn(processor* pp, std::coroutine_handle<> root,
-                    promise_base* root_promise, bool joinable) {
-  g* gp = galloc_.get(pp);
+namespace {
+void init_g(g* gp, std::coroutine_handle<> root, promise_base* root_promise,
+            bool joinable, processor* pp) {
   gp->root = root;
   gp->resume = root;
   gp->resume_promise = root_promise;
@@ -62,10 +62,27 @@ g* scheduler::spawn(processor* pp, std::coroutine_handle<> root,
   gp->reason = wait_reason::none;
   gp->repark = false;
   gp->id = g_alloc::new_id(pp);
-  if (pp == nullptr) {
-    enqueue(nullptr, gp);
-    return gp;
+}
+}  // namespace
+
+// From a thread without a P: the shared free list and the global queue,
+// out of line so that spawn's own path needs no stack frame for them.
+[[gnu::noinline]] g* scheduler::spawn_without_p(std::coroutine_handle<> root,
+                                                promise_base* root_promise,
+                                                bool joinable) {
+  g* gp = galloc_.get(nullptr);
+  init_g(gp, root, root_promise, joinable, nullptr);
+  enqueue(nullptr, gp);
+  return gp;
+}
+
+g* scheduler::spawn(processor* pp, std::coroutine_handle<> root,
+                    promise_base* root_promise, bool joinable) {
+  if (pp == nullptr) [[unlikely]] {
+    return spawn_without_p(root, root_promise, joinable);
   }
+  g* gp = galloc_.get(pp);
+  init_g(gp, root, root_promise, joinable, pp);
   pp->counters.spawned.add();
   if (joinable) {
     (void)fork_push(pp, gp);

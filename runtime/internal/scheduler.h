@@ -133,6 +133,10 @@ class scheduler final : public g_owner {
  private:
   friend class idle;  // startm runs m_main on each new M
 
+  // scheduler.cc: spawn from a thread that holds no P.
+  g* spawn_without_p(std::coroutine_handle<> root, promise_base* root_promise,
+                     bool joinable);
+
   // execute.cc: the scheduler loop.
   void m_main(machine* m);
   g* find_runnable(machine* m, bool* inherit);
