@@ -9,15 +9,21 @@
 // Every P takes from it when its own queue is empty, and every 61st schedule
 // even when it is not, so that nothing here starves behind a busy P.
 //
-// Why a mutex and not a lock-free MPMC list: every consumer takes a batch
+// Why a lock and not a lock-free MPMC list: every consumer takes a batch
 // (up to half a local ring) per lock hold, and the producers above are the
 // slow paths; a lock-free intrusive MPMC queue would need hazard pointers or
-// a stub node per runtime for the same amortised cost. std::mutex (pthread)
-// rather than absl::Mutex because the sanitizers understand it even though
-// Debian's Abseil is not built with TSan annotations.
+// a stub node per runtime for the same amortised cost. The lock is a
+// spin_lock (core/internal/spin_lock.h): every section is a copy of a few
+// pointers, and a yield round trip takes it twice, where a pthread mutex
+// cost as much as the rest of the yield. Nothing allocates under it: a
+// full buffer is replaced by one allocated with the lock released (grow).
 //
-// Ordering: the mutex orders queue contents. size_ is written under the
-// mutex and read without it. Readers that use it to decide to sleep
+// The queue is a ring of pointers that doubles when full, never a list
+// through the gs: moving a batch under the lock then touches no g (each
+// one a likely cache miss on another core's data).
+//
+// Ordering: the lock orders queue contents. size_ is written under the
+// lock and read without it. Readers that use it to decide to sleep
 // (scheduler::any_work, find_runnable's re-check) load it seq_cst after
 // their own seq_cst store of "I am idle" (idle::release_p); writers push,
 // then load the idle counts seq_cst in idle::wake_for_global; the two
@@ -26,13 +32,13 @@
 #ifndef GORO_RUNTIME_INTERNAL_GLOBAL_QUEUE_H_
 #define GORO_RUNTIME_INTERNAL_GLOBAL_QUEUE_H_
 
-#include <algorithm>
 #include <atomic>
 #include <cstddef>
-#include <deque>
-#include <mutex>
+#include <memory>
 
+#include "absl/base/thread_annotations.h"
 #include "goro/core/internal/g.h"
+#include "goro/core/internal/spin_lock.h"
 
 namespace goro::internal {
 
@@ -40,20 +46,29 @@ class global_queue {
  public:
   // Appends gs[0..n).
   void push_batch(g* const* gs, std::size_t n) {
-    std::lock_guard<std::mutex> lock(mu_);
-    q_.insert(q_.end(), gs, gs + n);
-    size_.store(q_.size(), std::memory_order_seq_cst);
+    std::unique_ptr<g*[]> spare;  // freed after the unlock
+    lock_.lock();
+    while (cap_ - count_ < n) grow(count_ + n, &spare);
+    for (std::size_t i = 0; i < n; ++i) {
+      buf_[(head_ + count_ + i) & (cap_ - 1)] = gs[i];
+    }
+    count_ += n;
+    size_.store(count_, std::memory_order_seq_cst);
+    lock_.unlock();
   }
   void push(g* gp) { push_batch(&gp, 1); }
 
   // Moves up to `max` Gs, oldest first, into out[]; returns how many.
   std::size_t pop_batch(g** out, std::size_t max) {
     if (empty()) return 0;
-    std::lock_guard<std::mutex> lock(mu_);
-    std::size_t n = q_.size() < max ? q_.size() : max;
-    std::copy_n(q_.begin(), n, out);
-    q_.erase(q_.begin(), q_.begin() + static_cast<std::ptrdiff_t>(n));
-    size_.store(q_.size(), std::memory_order_seq_cst);
+    basic_lock_guard<spin_lock> lock(lock_);
+    const std::size_t n = count_ < max ? count_ : max;
+    for (std::size_t i = 0; i < n; ++i) {
+      out[i] = buf_[(head_ + i) & (cap_ - 1)];
+    }
+    head_ = (head_ + n) & (cap_ - 1);
+    count_ -= n;
+    size_.store(count_, std::memory_order_seq_cst);
     return n;
   }
 
@@ -67,12 +82,38 @@ class global_queue {
   }
 
  private:
-  std::mutex mu_;
-  // Pointers, not a list through g::link: moving a batch under the lock then
-  // touches no g (each one a likely cache miss on another core's data), so
-  // the lock is held for a memcpy, not a pointer chase.
-  std::deque<g*> q_;
-  std::atomic<std::size_t> size_{0};
+  // Makes room for `need` Gs: allocates with the lock released, then, if
+  // nobody grew the ring meanwhile, moves the contents over (oldest at 0).
+  // Called and returns with the lock held; the buffer left over (the old
+  // ring, or the new one if another pusher won) goes to *spare, for the
+  // caller to free after its unlock.
+  void grow(std::size_t need, std::unique_ptr<g*[]>* spare)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
+    std::size_t cap = cap_ == 0 ? 64 : cap_ * 2;
+    while (cap < need) cap *= 2;
+    lock_.unlock();
+    spare->reset();
+    std::unique_ptr<g*[]> fresh(new g*[cap]);
+    lock_.lock();
+    if (cap <= cap_) {  // another pusher grew it; the caller checks again
+      *spare = std::move(fresh);
+      return;
+    }
+    for (std::size_t i = 0; i < count_; ++i) {
+      fresh[i] = buf_[(head_ + i) & (cap_ - 1)];
+    }
+    buf_.swap(fresh);
+    *spare = std::move(fresh);
+    cap_ = cap;
+    head_ = 0;
+  }
+
+  spin_lock lock_;
+  std::unique_ptr<g*[]> buf_ ABSL_GUARDED_BY(lock_);
+  std::size_t cap_ ABSL_GUARDED_BY(lock_) = 0;  // a power of two, or 0
+  std::size_t head_ ABSL_GUARDED_BY(lock_) = 0;
+  std::size_t count_ ABSL_GUARDED_BY(lock_) = 0;
+  std::atomic<std::size_t> size_{0};  // count_, for lock-free peeks
 };
 
 }  // namespace goro::internal
