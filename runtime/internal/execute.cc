@@ -18,9 +18,10 @@
 //
 // execute is the trampoline: it resumes a G, reads why it suspended
 // (core/internal/trampoline.h) and runs its park commit (core/internal/
-// park.h), then runs the next G of the same time slice (a join's hand-off,
-// runnext, or the fork deque's newest G) without going back through
-// find_runnable.
+// park.h), then runs the next G (a join's hand-off, runnext or the fork
+// deque's newest G in the same time slice, or the ring's head in a fresh
+// one) without going back through find_runnable, except where that would
+// skip one of its steps: take_local_for_handoff says which.
 #include <sys/prctl.h>
 
 #include <coroutine>
@@ -247,15 +248,19 @@ inline bool scheduler::run_next_in_slice(machine* m, processor* pp, g* next) {
 }
 
 // After the running G parked or finished: what find_runnable would pick
-// next anyway (step 2: runnext, else the fork deque's newest G), to run at
-// once in the same time slice, if the slice allows. Taking it here skips
-// the trip through the scheduler loop, which is most of the cost of a
-// channel ping-pong and of a fork-join child that nobody joins yet. Once
-// the slice is used up the M goes through find_runnable, where the
-// fairness checks (global queue every 61 slices, the ring's turn, the
-// starving deque G, stopping) run; deque Gs taken here count towards the
-// ring's turn (fork_runs) as they do in runq_get.
+// next anyway, taken here without the trip through the scheduler loop
+// (most of the cost of a channel ping-pong, of a fork-join child that
+// nobody joins yet, of a G that ends):
+//  - if the time slice allows: runnext, else the fork deque's newest G,
+//    within the slice (step 2; deque Gs taken here count towards the
+//    ring's turn, fork_runs, as they do in runq_get);
+//  - else the ring's head as a fresh time slice, as step 2 takes it, unless
+//    that slice is one of step 1's fairness turns or a timer may be due
+//    (step 0): those go through find_runnable.
+// Null: go through find_runnable (also when the runtime stops).
 inline g* scheduler::take_local_for_handoff(processor* pp) {
+  // A used-up slice goes through find_runnable, whose step 2 sends runnext
+  // to the back of the ring.
   if (pp->inherited >= kMaxInheritedRuns || idle_.stopping_relaxed()) {
     return nullptr;
   }
@@ -269,7 +274,22 @@ inline g* scheduler::take_local_for_handoff(processor* pp) {
       return gp;
     }
   }
-  return nullptr;
+  // The tick find_runnable's step 1 would test now (execute counts the
+  // slice after it).
+  const std::uint32_t tick = pp->schedtick % kGlobalCheckInterval;
+  if (tick == 0 || tick == kGlobalCheckInterval / 2 ||
+      pp->timers.earliest_hint() != kNever) {
+    return nullptr;
+  }
+  g* gp = pp->runq.pop();
+  if (gp != nullptr) {
+    // A fresh slice (execute's !inherit case; run_next_in_slice counts
+    // this run as its first), and the ring has had its turn.
+    ++pp->schedtick;
+    pp->inherited = 0;
+    pp->fork_runs = 0;
+  }
+  return gp;
 }
 
 }  // namespace goro::internal
