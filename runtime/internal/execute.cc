@@ -26,6 +26,7 @@
 
 #include <coroutine>
 
+#include "absl/base/attributes.h"
 #include "goro/core/internal/fatal.h"
 #include "goro/runtime/internal/scheduler.h"
 #include "goro/task/internal/promise.h"
@@ -258,7 +259,8 @@ inline bool scheduler::run_next_in_slice(machine* m, processor* pp, g* next) {
 //    that slice is one of step 1's fairness turns or a timer may be due
 //    (step 0): those go through find_runnable.
 // Null: go through find_runnable (also when the runtime stops).
-inline g* scheduler::take_local_for_handoff(processor* pp) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline g* scheduler::take_local_for_handoff(
+    processor* pp) {
   // A used-up slice goes through find_runnable, whose step 2 sends runnext
   // to the back of the ring.
   if (pp->inherited >= kMaxInheritedRuns || idle_.stopping_relaxed()) {

@@ -44,8 +44,10 @@ namespace goro::internal {
 
 class global_queue {
  public:
-  // Appends gs[0..n).
-  void push_batch(g* const* gs, std::size_t n) {
+  // Appends gs[0..n). Out of line: the push of a G readied from a thread
+  // without a P sits in the inline enqueue of every spawn and wake-up,
+  // and would give each of them a stack frame.
+  [[gnu::noinline]] void push_batch(g* const* gs, std::size_t n) {
     std::unique_ptr<g*[]> spare;  // freed after the unlock
     lock_.lock();
     while (cap_ - count_ < n) grow(count_ + n, &spare);
