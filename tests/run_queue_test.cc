@@ -448,6 +448,38 @@ TEST(GlobalQueue, PushBatchPopBatchFifoAndSize) {
   EXPECT_EQ(out[0], &gs[5]);
 }
 
+// The queue is a ring that doubles when full: growing while the contents
+// wrap around the end, and a batch larger than the whole ring, keep FIFO
+// order.
+TEST(GlobalQueue, GrowsWhileWrappedAndByLargeBatchesInOrder) {
+  constexpr int kN = 2000;
+  auto gs = std::make_unique<g[]>(kN);
+  global_queue q;
+  int next_in = 0, next_out = 0;
+  g* out[kN];
+  auto push_n = [&](int k) {
+    std::vector<g*> batch;
+    for (int i = 0; i < k; ++i) batch.push_back(&gs[next_in++]);
+    q.push_batch(batch.data(), batch.size());
+  };
+  auto pop_n = [&](int k) {
+    const std::size_t got = q.pop_batch(out, k);
+    ASSERT_EQ(got, static_cast<std::size_t>(k));
+    for (int i = 0; i < k; ++i) ASSERT_EQ(out[i], &gs[next_out++]);
+  };
+  for (int i = 0; i < 50; ++i) push_n(1);
+  pop_n(40);    // the head is now well inside the ring
+  push_n(40);   // wraps around the end
+  push_n(100);  // grows while wrapped
+  pop_n(30);
+  push_n(700);  // one batch larger than the ring
+  EXPECT_EQ(q.size(), static_cast<std::size_t>(next_in - next_out));
+  pop_n(next_in - next_out);
+  EXPECT_TRUE(q.empty());
+  push_n(3);  // still usable
+  pop_n(3);
+}
+
 TEST(GlobalQueue, ConcurrentProducersAndConsumers) {
   const std::int64_t per = goro_test::scaled(100'000, 5);
   constexpr int kProducers = 2, kConsumers = 2;
