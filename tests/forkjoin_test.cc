@@ -389,6 +389,65 @@ TEST(ForkJoinFairness, ComputeDoesNotStarveOtherGsOnOneP) {
   EXPECT_GT(seen_global, 0) << "fork-join children starved the global queue";
 }
 
+// Fork deque Gs count as schedules like any other: a G that yields (to
+// the global queue) while a chain of fork-join children keeps the P busy is
+// back within about 61 of them (Go's global-queue rule), and a due timer
+// fires. (A first version of the in-slice hand-off ran up to 64 deque Gs
+// per schedule: ~3900 children before the yielder came back, and a timer
+// up to 128 Gs late.)
+struct fork_chain {
+  std::atomic<bool> stop{false};
+  std::atomic<std::int64_t> ran{0};
+  static goro::task<void> step(fork_chain* c) {
+    c->ran.fetch_add(1);
+    if (c->stop.load()) co_return;
+    (void)goro::co_spawn(step, c);  // to the fork deque; the handle drops
+  }
+};
+
+TEST(ForkJoinFairness, YieldedGReturnsWithinAboutAGlobalTurnOfDequeGs) {
+  fork_chain chain;  // outlives the runtime: the chain ends after stop
+  std::int64_t before = 0, after = 0;
+  {
+    goro::runtime rt{goro::options{.procs = 1}};
+    rt.block_on([&]() -> goro::task<void> {
+      (void)goro::co_spawn(fork_chain::step, &chain);
+      before = chain.ran.load();
+      co_await goro::yield();
+      after = chain.ran.load();
+      chain.stop = true;
+    });
+  }
+  // 61 schedules, plus the slack of where in the 61 the yield fell.
+  EXPECT_LE(after - before, 2 * 61);
+}
+
+TEST(ForkJoinFairness, TimerFiresWhileDequeGsKeepThePBusy) {
+  fork_chain chain;
+  std::chrono::nanoseconds late{};
+  {
+    goro::runtime rt{goro::options{.procs = 1}};
+    rt.block_on([&]() -> goro::task<void> {
+      struct slow {
+        static goro::task<void> step(fork_chain* c) {
+          c->ran.fetch_add(1);
+          goro_test::spin_for(std::chrono::microseconds(300));
+          if (c->stop.load()) co_return;
+          (void)goro::co_spawn(step, c);
+        }
+      };
+      (void)goro::co_spawn(slow::step, &chain);
+      const auto t0 = std::chrono::steady_clock::now();
+      co_await goro::sleep_for(1ms);
+      late = std::chrono::steady_clock::now() - t0 - 1ms;
+      chain.stop = true;
+    });
+  }
+  // One or two 300-us Gs, with room for a loaded machine; the bug above
+  // made it 64 to 128 of them (19 to 38 ms).
+  EXPECT_LT(late, goro_test::kSanitizer ? 30ms : 15ms);
+}
+
 TEST_P(ForkJoinProcs, FibIsRight) {
   goro::runtime rt{goro::options{.procs = GetParam()}};
   EXPECT_EQ(rt.block_on(fib, goro_test::kSanitizer ? 18 : 25),

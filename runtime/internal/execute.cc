@@ -252,13 +252,14 @@ inline bool scheduler::run_next_in_slice(machine* m, processor* pp, g* next) {
 // next anyway, taken here without the trip through the scheduler loop
 // (most of the cost of a channel ping-pong, of a fork-join child that
 // nobody joins yet, of a G that ends):
-//  - if the time slice allows: runnext, else the fork deque's newest G,
-//    within the slice (step 2; deque Gs taken here count towards the
-//    ring's turn, fork_runs, as they do in runq_get);
-//  - else the ring's head as a fresh time slice, as step 2 takes it, unless
-//    that slice is one of step 1's fairness turns or a timer may be due
-//    (step 0): those go through find_runnable.
-// Null: go through find_runnable (also when the runtime stops).
+//  - runnext, within the time slice if it allows (step 2's inherit);
+//  - else, as step 2's runq_get would, the fork deque's newest G (the ring
+//    gets its turn every kMaxForkRuns) or the ring's head, each in a fresh
+//    time slice, counted as execute counts one;
+//  - but nothing when the slice is used up, when that fresh slice would be
+//    one of step 1's fairness turns (global queue, ring, starving deque G),
+//    when a timer may be due (step 0), or when the runtime stops: those go
+//    through find_runnable (null).
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline g* scheduler::take_local_for_handoff(
     processor* pp) {
   // A used-up slice goes through find_runnable, whose step 2 sends runnext
@@ -269,13 +270,6 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline g* scheduler::take_local_for_handoff(
   if (pp->runnext.load(std::memory_order_relaxed) != nullptr) {
     if (g* gp = runnext_exchange(pp, nullptr)) return gp;  // else stolen
   }
-  if (pp->fork_runs < kMaxForkRuns) {
-    if (g* gp = pp->forks.pop()) {
-      ++pp->fork_runs;
-      ++pp->fork_pops;
-      return gp;
-    }
-  }
   // The tick find_runnable's step 1 would test now (execute counts the
   // slice after it).
   const std::uint32_t tick = pp->schedtick % kGlobalCheckInterval;
@@ -283,14 +277,20 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline g* scheduler::take_local_for_handoff(
       pp->timers.earliest_hint() != kNever) {
     return nullptr;
   }
-  g* gp = pp->runq.pop();
-  if (gp != nullptr) {
-    // A fresh slice (execute's !inherit case; run_next_in_slice counts
-    // this run as its first), and the ring has had its turn.
-    ++pp->schedtick;
-    pp->inherited = 0;
+  g* gp = nullptr;
+  if (pp->fork_runs < kMaxForkRuns && (gp = pp->forks.pop()) != nullptr) {
+    ++pp->fork_runs;
+    ++pp->fork_pops;
+  } else {
     pp->fork_runs = 0;
+    gp = pp->runq.pop();
+    if (gp == nullptr && (gp = pp->forks.pop()) != nullptr) ++pp->fork_pops;
+    if (gp == nullptr) return nullptr;
   }
+  // A fresh slice (execute's !inherit case; run_next_in_slice counts this
+  // run as its first).
+  ++pp->schedtick;
+  pp->inherited = 0;
   return gp;
 }
 
