@@ -59,33 +59,38 @@ join_handle<T> spawn_root(scheduler* s, task<T>&& t, bool joinable) {
   return join_handle<T>(gp, h);
 }
 
-// The same on the runtime of the calling thread's M (go / co_spawn).
+// The same on the runtime of m, the calling thread's M (go / co_spawn).
 // Always inlined: g++ kept it out of line, a call and a return on every
-// spawn for a few stores around the one real call (spawn_here).
+// spawn for a few stores around the one real call (spawn_on).
 template <class T>
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline join_handle<T> spawn_root_here(
-    task<T>&& t, bool joinable, const char* what) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline join_handle<T> spawn_root_on(
+    machine* m, task<T>&& t, bool joinable) {
   check_spawnable(t);
   std::coroutine_handle<task_promise<T>> h = t.release();
-  g* gp = spawn_here(h, &h.promise(), joinable, what);
+  g* gp = spawn_on(m, h, &h.promise(), joinable);
   if (!joinable) return {};
   return join_handle<T>(gp, h);
 }
 }  // namespace internal
 
+// Both check for a runtime before they touch f or the arguments.
 template <class F, class... Args>
 void go(F&& f, Args&&... args) {
-  (void)internal::spawn_root_here(
+  internal::machine* m = internal::spawn_target("goro::go");
+  (void)internal::spawn_root_on(
+      m,
       internal::make_root_task(std::forward<F>(f), std::forward<Args>(args)...),
-      /*joinable=*/false, "goro::go");
+      /*joinable=*/false);
 }
 
 template <class F, class... Args>
 auto co_spawn(F&& f, Args&&... args)
     -> join_handle<typename internal::spawn_traits<F, Args...>::value_type> {
-  return internal::spawn_root_here(
+  internal::machine* m = internal::spawn_target("goro::co_spawn");
+  return internal::spawn_root_on(
+      m,
       internal::make_root_task(std::forward<F>(f), std::forward<Args>(args)...),
-      /*joinable=*/true, "goro::co_spawn");
+      /*joinable=*/true);
 }
 
 }  // namespace goro

@@ -93,14 +93,18 @@ g* scheduler::spawn(processor* pp, std::coroutine_handle<> root,
 }
 
 // go / co_spawn from a G: one read of the thread-local for the runtime and
-// the P, then the inline spawn.
-g* spawn_here(std::coroutine_handle<> root, promise_base* root_promise,
-              bool joinable, const char* what) {
+// the P (spawn_target, opaque like current_machine: the caller may be
+// inlined into a coroutine), then the inline spawn.
+[[gnu::noinline]] machine* spawn_target(const char* what) {
   machine* m = tls_machine;
-  if (m == nullptr) [[unlikely]] {
-    root.destroy();
+  asm volatile("" ::: "memory");  // as in current_machine
+  if (m == nullptr) [[unlikely]]
     throw_outside_runtime(what);
-  }
+  return m;
+}
+
+g* spawn_on(machine* m, std::coroutine_handle<> root,
+            promise_base* root_promise, bool joinable) {
   return m->sched->spawn(m->p, root, root_promise, joinable);
 }
 

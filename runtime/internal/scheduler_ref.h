@@ -25,13 +25,16 @@ scheduler* current_scheduler_or_throw(const char* what);
 [[noreturn]] void throw_outside_runtime(const char* what);
 
 // scheduler::spawn / drop_handle, out of line. spawn_g starts the G on
-// `s` from any thread; spawn_here on the runtime of the calling thread's
-// M (go / co_spawn from a G), and outside any runtime destroys `root` and
-// throws std::logic_error naming `what`.
+// `s` from any thread. go / co_spawn from a G first call spawn_target,
+// the calling thread's M (it throws std::logic_error naming `what` outside
+// any runtime, before the root task is made), then spawn_on with it: the
+// runtime and the P come from one thread-local read.
 g* spawn_g(scheduler* s, std::coroutine_handle<> root,
            promise_base* root_promise, bool joinable);
-g* spawn_here(std::coroutine_handle<> root, promise_base* root_promise,
-              bool joinable, const char* what);
+struct machine;
+machine* spawn_target(const char* what);
+g* spawn_on(machine* m, std::coroutine_handle<> root,
+            promise_base* root_promise, bool joinable);
 void drop_handle(g* gp) noexcept;
 
 // A join in progress: the G joined, and the joiner's waiter record, which
