@@ -91,7 +91,8 @@ class [[nodiscard]] task {
       if (self->started()) internal::throw_task_awaited_twice();
       return false;
     }
-    template <class ParentPromise>
+    // Direct: as in promise_base::final_awaiter (promise.h).
+    template <class ParentPromise, bool Direct = GORO_INTERNAL_DIRECT_TRANSFER>
     std::coroutine_handle<> await_suspend(
         std::coroutine_handle<ParentPromise> parent) const noexcept {
       promise_type& child = self->typed().promise();
@@ -104,10 +105,10 @@ class [[nodiscard]] task {
         child.parent_ = &parent.promise();
         if (internal::trampoline* gp = parent.promise().g_) {
           child.g_ = gp;
-#if !GORO_INTERNAL_DIRECT_TRANSFER
-          gp->tail = self->h_;  // the trampoline resumes the child next
-          return std::noop_coroutine();
-#endif
+          if constexpr (!Direct) {
+            gp->tail = self->h_;  // the trampoline resumes the child next
+            return std::noop_coroutine();
+          }
         }
       }
       return self->h_;  // symmetric transfer (direct, or a foreign parent)

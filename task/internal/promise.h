@@ -12,17 +12,21 @@
 //    compiler resumes it with a tail call. clang guarantees that tail call
 //    (musttail) at every optimisation level, sanitizers included, on x86-64
 //    and AArch64. g++ 12 emits it at -O2, -O3 and -Os only, and not under
-//    ASan or TSan; the preprocessor cannot tell -O1 from -O2, so g++ gets
-//    the direct path only where the build says it compiles at -O2 or above
-//    (GORO_SIBLING_CALLS: Bazel's -c opt sets it, task/BUILD.bazel).
+//    ASan or TSan, and not with -fno-optimize-sibling-calls; the
+//    preprocessor cannot tell -O1 or -Og from -O2, so g++ gets the direct
+//    path only where the build promises all of that by defining
+//    GORO_SIBLING_CALLS (goro's own --config=opt does, next to its -O2).
+//    A unit that defines it and is not built that way overflows the stack
+//    on a long loop of synchronous calls.
 //  - Trampoline (everywhere else, or with GORO_NO_DIRECT_TRANSFER): they
 //    write the next frame into the G's `tail` (goro/core/internal/
 //    trampoline.h) and suspend to the M's loop, which resumes it: one trip
 //    through the loop per hop, on any compiler and level.
 // Each hop is complete in itself (a direct hop ends in the loop like any
 // other once the G parks or ends), so translation units built either way
-// mix freely. The trampoline is the only part of the G that this header,
-// and so every user translation unit, compiles against.
+// mix freely; the functions that differ take the way as a template
+// parameter, so each unit links its own. The trampoline is the only part of the
+// G that this header, and so every user translation unit, compiles against.
 //
 // A goro::task awaited from a coroutine type that is not goro's (its promise
 // does not derive from promise_base) has no g; then plain symmetric transfer
@@ -93,7 +97,10 @@ struct promise_base {
 
   struct final_awaiter {
     bool await_ready() const noexcept { return false; }
-    template <class Promise>
+    // Direct: the way this translation unit hops (a template parameter,
+    // so that units built either way get distinct functions and the
+    // linker cannot hand one the other's).
+    template <class Promise, bool Direct = GORO_INTERNAL_DIRECT_TRANSFER>
     std::coroutine_handle<> await_suspend(
         std::coroutine_handle<Promise> self) const noexcept {
       promise_base& p = self.promise();
@@ -101,11 +108,8 @@ struct promise_base {
         // Inside a G: back to the parent (directly, or through the
         // trampoline). A root frame (no continuation) ends the G.
         if (p.continuation_) {
-#if GORO_INTERNAL_DIRECT_TRANSFER
-          return p.continuation_;
-#else
+          if constexpr (Direct) return p.continuation_;
           gp->tail = p.continuation_;
-#endif
         } else {
           gp->kind = suspend_kind::done;
         }
