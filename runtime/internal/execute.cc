@@ -277,16 +277,8 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline g* scheduler::take_local_for_handoff(
       pp->timers.earliest_hint() != kNever) {
     return nullptr;
   }
-  g* gp = nullptr;
-  if (pp->fork_runs < kMaxForkRuns && (gp = pp->forks.pop()) != nullptr) {
-    ++pp->fork_runs;
-    ++pp->fork_pops;
-  } else {
-    pp->fork_runs = 0;
-    gp = pp->runq.pop();
-    if (gp == nullptr && (gp = pp->forks.pop()) != nullptr) ++pp->fork_pops;
-    if (gp == nullptr) return nullptr;
-  }
+  g* gp = fork_or_ring(pp);
+  if (gp == nullptr) return nullptr;
   // A fresh slice (execute's !inherit case; run_next_in_slice counts this
   // run as its first).
   ++pp->schedtick;

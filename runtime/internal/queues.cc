@@ -81,20 +81,7 @@ g* scheduler::runq_get(processor* pp, bool* inherit) {
     }
   }
   *inherit = false;
-  // The fork deque, newest first (depth-first), but the ring gets a turn
-  // every kMaxForkRuns Gs so that a fork-join storm cannot starve it.
-  if (pp->fork_runs < kMaxForkRuns) {
-    if (g* gp = pp->forks.pop()) {
-      ++pp->fork_runs;
-      ++pp->fork_pops;
-      return gp;
-    }
-  }
-  pp->fork_runs = 0;
-  if (g* gp = pp->runq.pop()) return gp;
-  g* gp = pp->forks.pop();
-  if (gp != nullptr) ++pp->fork_pops;
-  return gp;
+  return fork_or_ring(pp);
 }
 
 g* scheduler::global_get(processor* pp, std::size_t max) {

@@ -153,6 +153,7 @@ class scheduler final : public g_owner {
   void runqput_slow(processor* pp, g* gp);
   g* runnext_exchange(processor* pp, g* gp) noexcept;
   g* runq_get(processor* pp, bool* inherit);
+  g* fork_or_ring(processor* pp);
   g* global_get(processor* pp, std::size_t max);
   g* steal_work(processor* pp);
   g* spin_for_work(processor* pp);
@@ -255,6 +256,25 @@ inline void scheduler::runqput(processor* pp, g* gp, bool next) {
     gp = old;  // kick the old runnext to the tail
   }
   if (!pp->runq.push(gp)) runqput_slow(pp, gp);
+}
+
+// The local G that starts a fresh time slice (runq_get after runnext, and
+// execute.cc's take_local_for_handoff): the fork deque's newest
+// (depth-first), but the ring gets a turn every kMaxForkRuns Gs so that a
+// fork-join storm cannot starve it. Owner only; null if both are empty.
+inline g* scheduler::fork_or_ring(processor* pp) {
+  if (pp->fork_runs < kMaxForkRuns) {
+    if (g* gp = pp->forks.pop()) {
+      ++pp->fork_runs;
+      ++pp->fork_pops;
+      return gp;
+    }
+  }
+  pp->fork_runs = 0;
+  if (g* gp = pp->runq.pop()) return gp;
+  g* gp = pp->forks.pop();
+  if (gp != nullptr) ++pp->fork_pops;
+  return gp;
 }
 
 // A G's end (join.cc has the rest of the join protocol, "Finisher").
