@@ -112,8 +112,14 @@ class [[nodiscard]] join_handle {
       // read. Not suspending after all costs almost nothing there.
       return false;
     }
-    template <class ParentPromise>
-    bool await_suspend(std::coroutine_handle<ParentPromise> parent) {
+    // Direct (task/internal/promise.h, "Calls between frames"): the way
+    // the awaiting frame's unit hops. Directly, a target that has not
+    // started and that this P can take back runs at once: the joiner's
+    // frame transfers to it without a trip through the M's loop
+    // (internal::join_direct).
+    template <class ParentPromise, bool Direct = GORO_INTERNAL_DIRECT_TRANSFER>
+    std::conditional_t<Direct, std::coroutine_handle<>, bool> await_suspend(
+        std::coroutine_handle<ParentPromise> parent) {
       if (!internal::runs_as_g(parent)) {
         internal::throw_not_in_g("co_await on a join_handle");
       }
@@ -127,14 +133,30 @@ class [[nodiscard]] join_handle {
       // result is readable.
       if (target->join_word.load(std::memory_order_acquire) ==
           internal::kJoinDone) {
-        return false;
+        if constexpr (Direct) {
+          return parent;
+        } else {
+          return false;
+        }
       }
       jw_.target = target;
       // The commit links jw_.w into the target's join word once the
       // joiner's frame is suspended (scheduler::join_park).
       internal::park_on(parent, &internal::join_commit, &jw_,
                         internal::wait_reason::join);
-      return true;
+      if constexpr (Direct) {
+        return internal::join_direct(
+            static_cast<internal::g*>(parent.promise().g_), &jw_);
+      } else {
+        return true;
+      }
+    }
+    // For a driver that resumes the awaiting frame itself and cannot
+    // promise a tail call (a fiber's wait: runtime/internal/blocking.h).
+    template <class ParentPromise>
+    bool await_suspend_without_transfer(
+        std::coroutine_handle<ParentPromise> parent) {
+      return await_suspend<ParentPromise, false>(parent);
     }
     T await_resume() {
       finish_join();

@@ -40,6 +40,10 @@ g* join_commit(void* jw, g* me) {
   return s->join_park(me, static_cast<join_wait*>(jw), s->current_p());
 }
 
+std::coroutine_handle<> join_direct(g* me, join_wait* jw) noexcept {
+  return scheduler_of(me)->join_direct(me, jw);
+}
+
 g* yield_commit(void*, g* me) { return scheduler_of(me)->yield_park(me); }
 
 g* park_forever(void*, g*) {

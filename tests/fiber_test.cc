@@ -347,6 +347,25 @@ TEST(Fiber, AwaitsTasksJoinHandlesSelectsAndSleeps) {
   EXPECT_EQ(v, 11133);
 }
 
+goro::task<int> plus_one(int x) { co_return x + 1; }
+
+// A fiber that joins many Gs which its own P runs at once (the join takes
+// them back from the fork deque): its driver resumes the fiber after each
+// one, and neither the fiber's stack nor the M's grows with the count.
+TEST(Fiber, JoinsManyChildGsOneAfterAnother) {
+  for (int procs : {1, 2}) {
+    goro::runtime rt{goro::options{.procs = procs}};
+    const std::int64_t sum = rt.block_on(goro::stackful([]() -> std::int64_t {
+      std::int64_t s = 0;
+      for (int i = 0; i < 200000; ++i) {
+        s += goro::await(goro::co_spawn(plus_one, i));
+      }
+      return s;
+    }));
+    EXPECT_EQ(sum, 200000LL * 199999 / 2 + 200000) << "procs " << procs;
+  }
+}
+
 TEST(Fiber, RefsAndValuesOfAwait) {
   goro::runtime rt{goro::options{.procs = 1}};
   rt.block_on(goro::stackful([] {

@@ -58,6 +58,15 @@ class g_owner {
   // Makes a parked G runnable. Exactly one caller may ready a given park.
   virtual void ready(g* gp) = 0;
 
+  // A G's root frame has finished and sits at its final suspend point, on
+  // the M that ran it (called from the frame's final_suspend where frames
+  // hop directly: task/internal/promise.h). Does what the M's loop does
+  // with a finished G (its end, the joiner or the next local G) and
+  // returns the frame to resume next on this thread, already made the M's
+  // current G, or noop_coroutine to go back to the M's loop. The finished
+  // frame may be gone when this returns: the caller must not touch it.
+  virtual std::coroutine_handle<> end_root(g* gp) noexcept = 0;
+
  protected:
   ~g_owner() = default;
 };

@@ -8,7 +8,8 @@
 // the frame to run next into `tail` (a call into a child, or a return to
 // the parent) and suspends; the M's loop (scheduler::execute) resumes
 // `tail`. Either way the stack stays flat. A root frame that finishes sets
-// `kind = done`.
+// `kind = done` (and, where frames hop directly, has its runtime end the G
+// at once: g_owner::end_root in g.h).
 //
 // The park notes live here too: park() (park.h) is the other thing user
 // code does to a G, on every wait, and writing five fields inline costs

@@ -90,6 +90,15 @@ template <class Aw>
 std::coroutine_handle<> suspend_on(
     void* awaiter, std::coroutine_handle<task_promise<void>> driver) {
   Aw& aw = *static_cast<Aw*>(awaiter);
+  // The driver's frame resumes what this returns (fiber.cc), in a unit
+  // whose way of hopping may not be the awaiter's: an awaiter that would
+  // hand the thread to another G by transfer offers a plain suspend.
+  if constexpr (requires { aw.await_suspend_without_transfer(driver); }) {
+    if (aw.await_suspend_without_transfer(driver)) {
+      return std::noop_coroutine();
+    }
+    return driver;
+  }
   using S = decltype(aw.await_suspend(driver));
   if constexpr (std::is_void_v<S>) {
     aw.await_suspend(driver);

@@ -21,7 +21,15 @@
 // park.h), then runs the next G (a join's hand-off, runnext or the fork
 // deque's newest G in the same time slice, or the ring's head in a fresh
 // one) without going back through find_runnable, except where that would
-// skip one of its steps: take_local_for_handoff says which.
+// skip one of its steps: take_local_for_handoff says which. Where frames
+// hop directly, the two switches of a fork-join (a join that parks, a G
+// that ends) do that same work from the G's frame and transfer to the next
+// G's (join_direct, end_root, at the end of this file); execute then
+// learns which G suspended from the M's current G.
+//
+// Invariant: m->curg is the G whose frame runs on this M, from the moment
+// a switch picks it until the G's frame suspends to execute (or a direct
+// switch picks the next); null when a direct switch found nothing local.
 #include <sys/prctl.h>
 
 #include <coroutine>
@@ -172,6 +180,13 @@ void scheduler::execute(machine* m, g* gp, bool inherit) {
     if (!recommit) {
       gp->kind = suspend_kind::none;
       h.resume();
+      // Where frames hop directly, the frames resumed here may have
+      // switched Gs without this loop (a join that runs its target, a G's
+      // end that runs the next one: join_direct, end_root): the G that
+      // suspended is the M's current G, or none if a G's end left this M
+      // nothing to run in the slice.
+      gp = m->curg;
+      if (gp == nullptr) return;
       // The G is suspended and, whatever it wants, not yet published:
       // reading its notes is safe (see "The publication rule" in g.h).
       if (gp->tail) {
@@ -201,10 +216,7 @@ g* scheduler::after_suspend(machine* m, processor* pp, g* gp) {
   g* next = nullptr;
   switch (gp->kind) {
     case suspend_kind::park:
-      if (++m->parks % machine::kParkClockEvery == 0) {
-        m->park_clock = coarse_nanotime();
-      }
-      gp->wait_since = m->park_clock;  // before the commit publishes gp
+      note_park(m, gp);  // before the commit publishes gp
       // A join, the commit of every fork-join parent, is called directly
       // with the P at hand (no indirect call, no thread-local read).
       next = gp->park_fn == &join_commit
@@ -227,25 +239,6 @@ g* scheduler::after_suspend(machine* m, processor* pp, g* gp) {
           "outside the runtime is not supported");
   }
   return next != nullptr ? next : take_local_for_handoff(pp);
-}
-
-// Direct hand-off: `next` is runnable, owned by this M, and in no queue: a
-// join's target that the joiner took back from the fork deque, or a joiner
-// whose target just finished (join.cc). Run it now, in the current time
-// slice (returns true: the caller runs it). Once the slice is used up it
-// goes back to the fork deque, where it is the newest G again (returns
-// false), and the M goes through find_runnable, whose fairness turn (step
-// 1) lets the P's other Gs run: a chain of hand-offs cannot starve them.
-inline bool scheduler::run_next_in_slice(machine* m, processor* pp, g* next) {
-  if (pp->inherited >= kMaxInheritedRuns) {
-    // Its pop from the deque is not progress (oldest_fork_if_starved).
-    if (fork_push(pp, next)) ++pp->fork_requeues;
-    return false;
-  }
-  ++pp->inherited;
-  pp->counters.run.add();
-  m->curg = next;
-  return true;
 }
 
 // After the running G parked or finished: what find_runnable would pick
@@ -284,6 +277,55 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline g* scheduler::take_local_for_handoff(
   ++pp->schedtick;
   pp->inherited = 0;
   return gp;
+}
+
+// Where frames hop directly, a G's frame does the M's loop's work for it
+// at the two switches of every fork-join: the joiner's park (join_direct,
+// from the join's await_suspend) and the G's end (end_root, from the root
+// frame's final_suspend). Each runs what after_suspend would, then picks
+// the next G as execute would (continue_directly), and returns the frame
+// the caller transfers to, so that a fork-join tree runs without a trip
+// through execute per switch. noop_coroutine sends the M back to execute,
+// which finds the M's current G (the G to run a park commit for again) or
+// none (look for work): see execute's loop.
+
+// execute's step after after_suspend answered `next` (null: none).
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline std::coroutine_handle<>
+scheduler::continue_directly(machine* m, processor* pp, g* next) noexcept {
+  if (next == nullptr) next = take_local_for_handoff(pp);
+  if (next == nullptr || !run_next_in_slice(m, pp, next)) {
+    return std::noop_coroutine();  // m->curg is null: execute returns
+  }
+  return frame_to_resume(next);
+}
+
+// The joiner's park notes are written (park_on); after_suspend's park case
+// for a join.
+std::coroutine_handle<> scheduler::join_direct(g* me, join_wait* jw) noexcept {
+  machine* m = current_machine();
+  processor* pp = m->p;
+  m->curg = nullptr;
+  note_park(m, me);
+  g* next = jw->target;
+  if (take_join_target(pp, next)) {
+    link_join_here(me, jw);  // next: the target, run here
+  } else {
+    next = join_link(me, jw);  // null: me is parked
+    if (next == me) {          // the target finished meanwhile
+      m->curg = me;
+      me->kind = suspend_kind::none;
+      return me->resume;
+    }
+  }
+  return continue_directly(m, pp, next);
+}
+
+// The root frame is at its final suspend point; after_suspend's done case.
+std::coroutine_handle<> scheduler::end_root(g* gp) noexcept {
+  machine* m = current_machine();
+  processor* pp = m->p;
+  m->curg = nullptr;
+  return continue_directly(m, pp, finish(gp, pp));  // the joiner, if any
 }
 
 }  // namespace goro::internal

@@ -12,7 +12,9 @@
 // The g and its root frame are released exactly once, by whichever of the
 // G's end (finish) and the handle's drop (drop_handle) comes second.
 //
-// Joiner (join_park, the park commit of `co_await handle`):
+// Joiner (join_park, the park commit of `co_await handle`; where frames
+// hop directly, join_direct in execute.cc runs the same steps from the
+// joiner's await_suspend):
 //  1. Fill in the record (who = me), state linked; CAS join_word from
 //     kJoinNone to the record (ACQ_REL). Success: parked. (Fast path: if t
 //     is the newest G of this P's fork deque, or sits in its runnext, and
@@ -72,33 +74,20 @@ namespace {
 }  // namespace
 
 g* scheduler::join_park(g* me, join_wait* jw, processor* pp) {
+  if (take_join_target(pp, jw->target)) {
+    link_join_here(me, jw);
+    return jw->target;
+  }
+  return join_link(me, jw);
+}
+
+// The target runs elsewhere, or waits where this P cannot take it back:
+// link the record, or find the target finished.
+g* scheduler::join_link(g* me, join_wait* jw) {
   g* t = jw->target;
   waiter* w = &jw->w;
   w->who = wake_token{me, nullptr};
   w->link_alone();
-  // Fast path: `t` has not started and is still the newest G of this P's
-  // fork deque (co_spawn put it there), or it sits in this P's runnext
-  // (readied and not yet resumed). Taking it from there makes it ours
-  // alone: no other M can reach it any more. Link our record and run t
-  // right here (a hand-off), as a call would: this is what keeps a
-  // fork-join tree depth-first and makes `co_await co_spawn(f)` cost no
-  // queueing.
-  g* expected = t;
-  if (pp->forks.take(t) || (pp->runnext.load(std::memory_order_relaxed) == t &&
-                            pp->runnext.compare_exchange_strong(
-                                expected, nullptr, std::memory_order_acquire,
-                                std::memory_order_relaxed))) {
-    // Relaxed: no other thread can reach t before a hand-over that orders
-    // this store: t runs next on this thread, or (slice used up,
-    // run_next_in_slice) goes back to the fork deque, whose release push
-    // pairs with a thief's load of its bottom; if t parks and
-    // moves, the lock or queue hand-over of that wait orders it.
-    assert(t->join_word.load(std::memory_order_relaxed) == kJoinNone &&
-           "a join_handle awaited by two Gs at once");
-    t->join_word.store(reinterpret_cast<std::uintptr_t>(w),
-                       std::memory_order_relaxed);
-    return t;
-  }
   std::uintptr_t word = kJoinNone;
   // Joiner, step 1 (the link). ACQ_REL on success: RELEASE publishes the
   // record (and our resume point) to the finisher's ACQ_REL exchange in

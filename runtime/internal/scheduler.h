@@ -125,6 +125,12 @@ class scheduler final : public g_owner {
   // Park commit for `me` joining jw->target (runs on me's M, which holds
   // pp, me suspended).
   g* join_park(g* me, join_wait* jw, processor* pp);
+  g* join_link(g* me, join_wait* jw);
+  // The same from the joiner's await_suspend, where frames hop directly
+  // (execute.cc; scheduler_ref.h has the contract).
+  std::coroutine_handle<> join_direct(g* me, join_wait* jw) noexcept;
+  // g_owner: a root frame's end where frames hop directly (execute.cc).
+  std::coroutine_handle<> end_root(g* gp) noexcept override;
   // Park commit of a yield: me to the back of the global queue (Gosched).
   g* yield_park(g* me);
 
@@ -144,6 +150,12 @@ class scheduler final : public g_owner {
   void execute(machine* m, g* gp, bool inherit);
   g* after_suspend(machine* m, processor* pp, g* gp);
   bool run_next_in_slice(machine* m, processor* pp, g* next);
+  std::coroutine_handle<> continue_directly(machine* m, processor* pp,
+                                            g* next) noexcept;
+  static void note_park(machine* m, g* gp) noexcept;
+  static std::coroutine_handle<> frame_to_resume(g* next) noexcept;
+  bool take_join_target(processor* pp, g* t) noexcept;
+  void link_join_here(g* me, join_wait* jw) noexcept;
   g* take_local_for_handoff(processor* pp);
 
   // queues.cc: run queues and stealing (runnext_exchange inline below).
@@ -312,6 +324,77 @@ inline g* scheduler::finish(g* gp, processor* pp) {
   if (who.gp != nullptr) return who.gp;  // hand-off: run the joiner next
   wake(who);
   return nullptr;
+}
+
+// Direct hand-off: `next` is runnable, owned by this M, and in no queue: a
+// join's target that the joiner took back from the fork deque, or a joiner
+// whose target just finished (join.cc). Run it now, in the current time
+// slice (returns true: the caller runs it). Once the slice is used up it
+// goes back to the fork deque, where it is the newest G again (returns
+// false), and the M goes through find_runnable, whose fairness turn (step
+// 1) lets the P's other Gs run: a chain of hand-offs cannot starve them.
+inline bool scheduler::run_next_in_slice(machine* m, processor* pp, g* next) {
+  if (pp->inherited >= kMaxInheritedRuns) {
+    // Its pop from the deque is not progress (oldest_fork_if_starved).
+    if (fork_push(pp, next)) ++pp->fork_requeues;
+    return false;
+  }
+  ++pp->inherited;
+  pp->counters.run.add();
+  m->curg = next;
+  return true;
+}
+
+// What the M's loop notes when a G parks (after_suspend), before the
+// commit publishes it: when, for a dump, on the M's coarse park clock.
+inline void scheduler::note_park(machine* m, g* gp) noexcept {
+  if (++m->parks % machine::kParkClockEvery == 0) {
+    m->park_clock = coarse_nanotime();
+  }
+  gp->wait_since = m->park_clock;
+}
+
+// Where frames hop directly (join_direct, end_root): the frame to transfer
+// to for `next`, which run_next_in_slice just made the M's current G. A G
+// in a wait of several steps (core/internal/park.h) must run its park
+// commit first: noop_coroutine, and the M's loop, finding it current with
+// its park notes untouched, runs the commit as for any park.
+inline std::coroutine_handle<> scheduler::frame_to_resume(g* next) noexcept {
+  if (next->repark) return std::noop_coroutine();
+  next->kind = suspend_kind::none;
+  return next->resume;
+}
+
+// Joiner's fast path: t has not started and is still the newest G of this
+// P's fork deque (co_spawn put it there), or it sits in this P's runnext
+// (readied and not yet resumed). Taking it from there makes it ours alone:
+// no other M can reach it any more, and the joiner runs it right here (a
+// hand-off), as a call would: this is what keeps a fork-join tree
+// depth-first and makes `co_await co_spawn(f)` cost no queueing.
+inline bool scheduler::take_join_target(processor* pp, g* t) noexcept {
+  g* expected = t;
+  return pp->forks.take(t) ||
+         (pp->runnext.load(std::memory_order_relaxed) == t &&
+          pp->runnext.compare_exchange_strong(expected, nullptr,
+                                              std::memory_order_acquire,
+                                              std::memory_order_relaxed));
+}
+
+// Links me's record into the word of a target taken by take_join_target.
+inline void scheduler::link_join_here(g* me, join_wait* jw) noexcept {
+  g* t = jw->target;
+  waiter* w = &jw->w;
+  w->who = wake_token{me, nullptr};
+  w->link_alone();
+  // Relaxed: no other thread can reach t before a hand-over that orders
+  // this store: t runs next on this thread, or (slice used up,
+  // run_next_in_slice) goes back to the fork deque, whose release push
+  // pairs with a thief's load of its bottom; if t parks and moves, the lock
+  // or queue hand-over of that wait orders it.
+  assert(t->join_word.load(std::memory_order_relaxed) == kJoinNone &&
+         "a join_handle awaited by two Gs at once");
+  t->join_word.store(reinterpret_cast<std::uintptr_t>(w),
+                     std::memory_order_relaxed);
 }
 
 }  // namespace goro::internal

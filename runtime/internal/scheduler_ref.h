@@ -45,6 +45,16 @@ struct join_wait {
   waiter w;
 };
 
+// join_commit run from the joiner's await_suspend, where frames hop
+// directly (runtime/join_handle.h), with what the M's loop would do next:
+// me parks (or finds its target finished), and the G to run next on this
+// M becomes its current G: the target itself if this P could take it
+// back, else the joiner when the target finished meanwhile, else another
+// local G. Returns that G's frame for the joiner's frame to transfer to,
+// or noop_coroutine to go back to the M's loop. me's park notes must be
+// written first (park_on).
+std::coroutine_handle<> join_direct(g* me, join_wait* jw) noexcept;
+
 // Takes a join's record back from its target's join word, if it is still
 // linked there: for an awaiter destroyed while it waits (runtime teardown).
 // A join has no grant to pass on (the result stays with the handle).

@@ -25,8 +25,17 @@
 // Each hop is complete in itself (a direct hop ends in the loop like any
 // other once the G parks or ends), so translation units built either way
 // mix freely; the functions that differ take the way as a template
-// parameter, so each unit links its own. The trampoline is the only part of the
-// G that this header, and so every user translation unit, compiles against.
+// parameter, so each unit links its own.
+//
+// A G's end. Through the trampoline, a root frame that finishes sets
+// `kind = done` and the M's loop ends the G. Directly, the root's
+// final_suspend asks the G's runtime to end it then and there
+// (g_owner::end_root, core/internal/g.h) and transfers to the frame it
+// names, usually the G that was waiting to join this one: a fork-join
+// child hands its M back to its parent without a trip through the loop
+// (the join's side is in runtime/join_handle.h). That virtual call is the
+// only part of the G beyond its trampoline that this header compiles
+// against.
 //
 // A goro::task awaited from a coroutine type that is not goro's (its promise
 // does not derive from promise_base) has no g; then plain symmetric transfer
@@ -41,6 +50,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "goro/core/internal/g.h"
 #include "goro/core/internal/trampoline.h"
 #include "goro/task/internal/frame_allocator.h"
 
@@ -106,12 +116,19 @@ struct promise_base {
       promise_base& p = self.promise();
       if (trampoline* gp = p.g_) {
         // Inside a G: back to the parent (directly, or through the
-        // trampoline). A root frame (no continuation) ends the G.
+        // trampoline). A root frame (no continuation) ends the G: directly,
+        // its runtime ends it here and names the next frame to run on this
+        // thread (g_owner::end_root, core/internal/g.h), usually the
+        // joiner's; through the trampoline, the M's loop does.
         if (p.continuation_) {
           if constexpr (Direct) return p.continuation_;
           gp->tail = p.continuation_;
         } else {
           gp->kind = suspend_kind::done;
+          if constexpr (Direct) {
+            g* me = static_cast<g*>(gp);
+            return me->sched->end_root(me);
+          }
         }
         return std::noop_coroutine();
       }
