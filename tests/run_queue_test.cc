@@ -480,6 +480,49 @@ TEST(GlobalQueue, GrowsWhileWrappedAndByLargeBatchesInOrder) {
   pop_n(3);
 }
 
+// A yield with nothing local to run pushes itself and takes the batch
+// global_get would take, under one lock: size / share + 1 Gs (the size
+// counting the pushed G), at most max, never more than there are, oldest
+// first; alone, the pusher comes straight back.
+TEST(GlobalQueue, PushThenPopTakesTheFairShareOldestFirst) {
+  auto gs = std::make_unique<g[]>(300);
+  global_queue q;
+  g* out[128] = {};
+  // Alone, with one P or several: itself.
+  for (std::size_t share : {1u, 2u, 8u}) {
+    ASSERT_EQ(q.push_then_pop(&gs[0], out, share, 128), 1u);
+    EXPECT_EQ(out[0], &gs[0]);
+    EXPECT_TRUE(q.empty());
+  }
+  // Three waiting, one P: all four (4 / 1 + 1 is more than there are).
+  g* three[] = {&gs[1], &gs[2], &gs[3]};
+  q.push_batch(three, 3);
+  ASSERT_EQ(q.push_then_pop(&gs[4], out, 1, 128), 4u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(out[i], &gs[i + 1]);
+  EXPECT_TRUE(q.empty());
+  // Three waiting, two Ps: 4 / 2 + 1 = 3, the pusher stays queued.
+  q.push_batch(three, 3);
+  ASSERT_EQ(q.push_then_pop(&gs[4], out, 2, 128), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(out[i], &gs[i + 1]);
+  EXPECT_EQ(q.size(), 1u);
+  ASSERT_EQ(q.pop_batch(out, 8), 1u);
+  EXPECT_EQ(out[0], &gs[4]);
+  // max bounds the batch (1: find_runnable's global turn).
+  q.push_batch(three, 3);
+  ASSERT_EQ(q.push_then_pop(&gs[4], out, 1, 1), 1u);
+  EXPECT_EQ(out[0], &gs[1]);
+  EXPECT_EQ(q.size(), 3u);
+  ASSERT_EQ(q.pop_batch(out, 8), 3u);
+  // The push grows a full ring first.
+  std::vector<g*> many;
+  for (int i = 0; i < 256; ++i) many.push_back(&gs[i]);
+  q.push_batch(many.data(), 64);  // the first ring's size
+  ASSERT_EQ(q.push_then_pop(&gs[256], out, 1, 128), 65u);
+  for (int i = 0; i < 64; ++i) EXPECT_EQ(out[i], &gs[i]);
+  EXPECT_EQ(out[64], &gs[256]);
+  EXPECT_TRUE(q.empty());
+}
+
 TEST(GlobalQueue, ConcurrentProducersAndConsumers) {
   const std::int64_t per = goro_test::scaled(100'000, 5);
   constexpr int kProducers = 2, kConsumers = 2;

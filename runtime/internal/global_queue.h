@@ -50,28 +50,31 @@ class global_queue {
   [[gnu::noinline]] void push_batch(g* const* gs, std::size_t n) {
     std::unique_ptr<g*[]> spare;  // freed after the unlock
     lock_.lock();
-    while (cap_ - count_ < n) grow(count_ + n, &spare);
-    for (std::size_t i = 0; i < n; ++i) {
-      buf_[(head_ + count_ + i) & (cap_ - 1)] = gs[i];
-    }
-    count_ += n;
+    append(gs, n, &spare);
     size_.store(count_, std::memory_order_seq_cst);
     lock_.unlock();
   }
   void push(g* gp) { push_batch(&gp, 1); }
 
+  // push(gp), then pop_batch(out, n) with n = size() / share + 1, at most
+  // max, under one lock: a yield whose M takes from this queue next anyway
+  // (Gosched with nothing local to run). Returns n (at least 1: gp may
+  // come straight back).
+  [[gnu::noinline]] std::size_t push_then_pop(g* gp, g** out, std::size_t share,
+                                              std::size_t max) {
+    std::unique_ptr<g*[]> spare;  // freed after the unlock
+    basic_lock_guard<spin_lock> lock(lock_);
+    append(&gp, 1, &spare);
+    std::size_t n = count_ / share + 1;
+    if (n > max) n = max;
+    return take(out, n < count_ ? n : count_);
+  }
+
   // Moves up to `max` Gs, oldest first, into out[]; returns how many.
   std::size_t pop_batch(g** out, std::size_t max) {
     if (empty()) return 0;
     basic_lock_guard<spin_lock> lock(lock_);
-    const std::size_t n = count_ < max ? count_ : max;
-    for (std::size_t i = 0; i < n; ++i) {
-      out[i] = buf_[(head_ + i) & (cap_ - 1)];
-    }
-    head_ = (head_ + n) & (cap_ - 1);
-    count_ -= n;
-    size_.store(count_, std::memory_order_seq_cst);
-    return n;
+    return take(out, count_ < max ? count_ : max);
   }
 
   std::size_t size() const noexcept {
@@ -84,6 +87,26 @@ class global_queue {
   }
 
  private:
+  void append(g* const* gs, std::size_t n, std::unique_ptr<g*[]>* spare)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
+    while (cap_ - count_ < n) grow(count_ + n, spare);
+    for (std::size_t i = 0; i < n; ++i) {
+      buf_[(head_ + count_ + i) & (cap_ - 1)] = gs[i];
+    }
+    count_ += n;
+  }
+  // n <= count_.
+  std::size_t take(g** out, std::size_t n)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
+    for (std::size_t i = 0; i < n; ++i) {
+      out[i] = buf_[(head_ + i) & (cap_ - 1)];
+    }
+    head_ = (head_ + n) & (cap_ - 1);
+    count_ -= n;
+    size_.store(count_, std::memory_order_seq_cst);
+    return n;
+  }
+
   // Makes room for `need` Gs: allocates with the lock released, then, if
   // nobody grew the ring meanwhile, moves the contents over (oldest at 0).
   // Called and returns with the lock held; the buffer left over (the old

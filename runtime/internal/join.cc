@@ -125,6 +125,32 @@ void join_cancel(join_wait* jw) noexcept {
 }
 
 g* scheduler::yield_park(g* me) {
+  // Nothing local to run (and no timer to run first, no fairness turn
+  // ahead of the global queue): find_runnable's next step would take a
+  // batch from the global queue anyway. Push and take under one lock and
+  // skip the loop; the batch is the one global_get would take (one G on
+  // the turn of step 1), and may be me alone: a lone yielder resumes at
+  // once. A fresh time slice, as find_runnable would start.
+  processor* pp = current_p();
+  if (pp != nullptr && pp->runnext.load(std::memory_order_relaxed) == nullptr &&
+      pp->forks.empty() && pp->runq.empty() &&
+      pp->timers.earliest_hint() == kNever && !idle_.stopping_relaxed()) {
+    const std::size_t max = pp->schedtick % kGlobalCheckInterval == 0
+                                ? 1
+                                : run_queue::kCapacity / 2;
+    g* batch[run_queue::kCapacity / 2];
+    const std::size_t n =
+        global_.push_then_pop(me, batch, static_cast<std::size_t>(procs_), max);
+    ++pp->schedtick;
+    pp->inherited = 0;
+    g* next = keep_global_batch(pp, batch, n);
+    // Resumed at once: no hand-off counts this run (run_next_in_slice).
+    if (next == me) pp->counters.run.add();
+    // Like Go's goschedImpl: the yielder may be one of several CPU-bound
+    // Gs, so an idle P comes to help with what is left.
+    if (!global_.empty()) idle_.wakep();
+    return next;
+  }
   global_.push(me);  // Gosched: to the back of the global queue
   // Like Go's goschedImpl: the yielder may be one of several CPU-bound Gs,
   // so make sure an idle P comes to help.

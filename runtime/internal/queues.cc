@@ -89,7 +89,12 @@ g* scheduler::global_get(processor* pp, std::size_t max) {
   if (max != 0 && want > max) want = max;
   if (want > run_queue::kCapacity / 2) want = run_queue::kCapacity / 2;
   g* batch[run_queue::kCapacity / 2];
-  std::size_t n = global_.pop_batch(batch, want);
+  return keep_global_batch(pp, batch, global_.pop_batch(batch, want));
+}
+
+// batch[0..n) came from the global queue: batch[0] runs next, the rest go to
+// pp's ring.
+g* scheduler::keep_global_batch(processor* pp, g* const* batch, std::size_t n) {
   if (n == 0) return nullptr;
   pp->counters.global_takes.add(n);
   for (std::size_t i = 1; i < n; ++i) runqput(pp, batch[i], /*next=*/false);

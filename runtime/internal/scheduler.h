@@ -167,6 +167,7 @@ class scheduler final : public g_owner {
   g* runq_get(processor* pp, bool* inherit);
   g* fork_or_ring(processor* pp);
   g* global_get(processor* pp, std::size_t max);
+  g* keep_global_batch(processor* pp, g* const* batch, std::size_t n);
   g* steal_work(processor* pp);
   g* spin_for_work(processor* pp);
   bool any_work() const noexcept;
