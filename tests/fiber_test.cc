@@ -366,6 +366,27 @@ TEST(Fiber, JoinsManyChildGsOneAfterAnother) {
   }
 }
 
+// Waits that end at once (a join of a G that already finished declines to
+// suspend) and tasks awaited one after another: the driver goes on without
+// a nested call each time, however the units involved were built
+// (fiber_test_o2 builds this file to hop directly while the library does
+// not).
+TEST(Fiber, ManyWaitsThatEndAtOnceAndManyTasksInARow) {
+  goro::runtime rt{goro::options{.procs = 1}};
+  constexpr int kN = 200000;
+  const std::int64_t sum = rt.block_on(goro::stackful([]() -> std::int64_t {
+    std::vector<goro::join_handle<int>> hs;
+    hs.reserve(kN);
+    for (int i = 0; i < kN; ++i) hs.push_back(goro::co_spawn(plus_one, i));
+    goro::await(goro::yield());  // every child runs and finishes
+    std::int64_t s = 0;
+    for (auto& h : hs) s += goro::await(h);
+    for (int i = 0; i < kN; ++i) s -= goro::await(plus_one(i));
+    return s;
+  }));
+  EXPECT_EQ(sum, 0);
+}
+
 TEST(Fiber, RefsAndValuesOfAwait) {
   goro::runtime rt{goro::options{.procs = 1}};
   rt.block_on(goro::stackful([] {

@@ -23,7 +23,12 @@
 // await_suspend: it parks (park.h), which only records the commit function,
 // its argument and the frame to resume, and returns. The M calls the commit
 // after the frame is fully suspended and, once the commit reports the G
-// published, never touches the G again.
+// published, never touches the G again. One exception, where frames hop
+// directly (task/internal/promise.h): a join's await_suspend runs the
+// join's commit itself (join_direct), and a root frame's final_suspend
+// ends its G (end_root, which may free that frame); both then only return
+// the next frame, and the compilers that hop directly touch nothing of the
+// suspended frame after that (promise.h, "Compilers").
 //
 // Exactly-once wake-up. A parked G is made runnable by whoever wins the
 // single atomic transition that published it (a waiter's grant, a join

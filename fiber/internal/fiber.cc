@@ -151,12 +151,28 @@ void fiber::wait(wait_request request) {
 
 namespace {
 // The driver's side of a wait: await_ready was asked on the fiber's stack.
+// The awaiter's answer is the frame to run next: none (noop: the G waits),
+// the driver itself (the wait is over at once), or a task's first frame
+// (goro::await of a task). Directly, the transfer to it is a tail call.
+// Through the trampoline, this unit's frames never resume one another:
+// the driver continues without a call (false), and a task's frame goes to
+// the M's loop through the G's `tail`. A call here would nest one stack
+// frame per wait, for as long as waits end at once or a task awaited from
+// a unit that hops directly returns straight into this driver.
 struct request_awaiter {
   const wait_request* request;
   bool await_ready() const noexcept { return false; }
-  std::coroutine_handle<> await_suspend(
+  template <bool Direct = GORO_INTERNAL_DIRECT_TRANSFER>
+  std::conditional_t<Direct, std::coroutine_handle<>, bool> await_suspend(
       std::coroutine_handle<task_promise<void>> h) const {
-    return request->suspend(request->awaiter, h);
+    const std::coroutine_handle<> next = request->suspend(request->awaiter, h);
+    if constexpr (Direct) {
+      return next;
+    } else {
+      if (next == h) return false;
+      if (next != std::noop_coroutine()) h.promise().g_->tail = next;
+      return true;
+    }
   }
   void await_resume() const noexcept {}
 };
