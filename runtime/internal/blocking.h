@@ -90,17 +90,19 @@ template <class Aw>
 std::coroutine_handle<> suspend_on(
     void* awaiter, std::coroutine_handle<task_promise<void>> driver) {
   Aw& aw = *static_cast<Aw*>(awaiter);
-  // The driver's frame resumes what this returns (fiber.cc), in a unit
-  // whose way of hopping may not be the awaiter's: an awaiter that would
-  // hand the thread to another G by transfer offers a plain suspend.
+  // The driver (fiber.cc) resumes the frame this returns: noop (the G
+  // waits), the driver itself (done at once), or another frame of the same
+  // G (a task's). A join would hand the M to another G by transfer
+  // (join_direct makes the target the M's current G), which the driver
+  // cannot follow where it does not hop directly; such an awaiter offers a
+  // plain suspend instead.
+  using S = decltype(aw.await_suspend(driver));
   if constexpr (requires { aw.await_suspend_without_transfer(driver); }) {
     if (aw.await_suspend_without_transfer(driver)) {
       return std::noop_coroutine();
     }
     return driver;
-  }
-  using S = decltype(aw.await_suspend(driver));
-  if constexpr (std::is_void_v<S>) {
+  } else if constexpr (std::is_void_v<S>) {
     aw.await_suspend(driver);
     return std::noop_coroutine();
   } else if constexpr (std::is_same_v<S, bool>) {
