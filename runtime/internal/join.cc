@@ -143,11 +143,17 @@ g* scheduler::yield_park(g* me) {
         global_.push_then_pop(me, batch, static_cast<std::size_t>(procs_), max);
     ++pp->schedtick;
     pp->inherited = 0;
+    // keep_global_batch wakes an idle P for the Gs it puts in the ring
+    // (its fence makes that step 1 of handshake (a), idle.h).
     g* next = keep_global_batch(pp, batch, n);
     // Resumed at once: no hand-off counts this run (run_next_in_slice).
     if (next == me) pp->counters.run.add();
     // Like Go's goschedImpl: the yielder may be one of several CPU-bound
-    // Gs, so an idle P comes to help with what is left.
+    // Gs, so an idle P comes to help with what is left in the global
+    // queue. No lost wake-up: push_then_pop's seq_cst store of the size is
+    // step 1 of handshake (a) for wakep's loads, as a plain push's is; the
+    // relaxed empty() reads that store or a later one, and a later push
+    // wakes for itself. Empty: nothing is left for anyone to take.
     if (!global_.empty()) idle_.wakep();
     return next;
   }

@@ -30,10 +30,11 @@
 // Compilers. Directly, a join publishes the joiner and a G's end may free
 // the root frame from inside await_suspend (below), which is only sound if
 // the compiler touches nothing in the frame after await_suspend returns
-// but the jump to the next frame. clang 19 and g++ 12-14 keep to that
-// (checked in their code for these awaiters; ASan and TSan runs agree);
-// older clang (LLVM issues 56301, 64152) and newer g++ (bug 121961) are
-// known not to always, so they take the trampoline.
+// but the jump to the next frame. The standard allows it; compilers have
+// not always kept to it (LLVM issues 56301 and 65054, fixed; 64152, open
+// for awaiters in general; GCC bug 121961, from g++ 15.2). clang 19 and
+// g++ 12-14 do for these awaiters (checked in their code; ASan and TSan
+// runs agree); other versions are unchecked and take the trampoline.
 //
 // A G's end. Through the trampoline, a root frame that finishes sets
 // `kind = done` and the M's loop ends the G. Directly, the root's
